@@ -1,0 +1,68 @@
+import { bool, cleanEnv, num, str } from 'envalid';
+
+/** Everything the server reads from the environment, validated once at start. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const e = cleanEnv(
+    env,
+    {
+    PORT: num({ default: 8000, desc: 'TCP port; 0 picks a free one' }),
+    HOST: str({ default: '127.0.0.1' }),
+    LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+    DATA_DIR: str({ default: './data' }),
+    DATABASE_URL: str({ default: '' }),
+    DATABASE_POOL_MAX: num({ default: 10 }),
+    PUBLIC_BASE_URL: str({ default: '' }),
+    JWT_SECRET: str({ default: '' }),
+    TOKEN_TTL_MINUTES: num({ default: 60 }),
+    AUTH_CACHE_TTL_MS: num({ default: 1000 }),
+    BODY_LIMIT_BYTES: num({ default: 1_048_576 }),
+    RATE_LIMIT_MERCHANT_PER_MIN: num({ default: 1200 }),
+    RATE_LIMIT_IP_PER_MIN: num({ default: 600 }),
+    RATE_LIMIT_STORE: str({ default: 'auto', choices: ['auto', 'memory', 'postgres'] }),
+    SANDBOX_BOOTSTRAP: bool({ default: true }),
+    DOLLR_SANDBOX_CLIENT_ID: str({ default: '' }),
+    DOLLR_SANDBOX_CLIENT_SECRET: str({ default: '' }),
+    DOLLR_SANDBOX_PASSCODE: str({ default: '' }),
+    DOLLR_SANDBOX_PHONE: str({ default: '231770000001' }),
+    },
+    {
+      // Throw instead of exiting, so callers (CLI, tests) report the problem their own way.
+      reporter: ({ errors }) => {
+        const problems = Object.entries(errors as Record<string, Error | undefined>).map(([n, e]) => `${n} (${e?.message})`);
+        if (problems.length) throw new Error(`invalid environment: ${problems.join(', ')}`);
+      },
+    },
+  );
+  if (!Number.isInteger(e.PORT) || e.PORT < 0 || e.PORT > 65535) throw new Error('invalid environment: PORT must be 0–65535');
+  const database_url = e.DATABASE_URL.trim();
+  if (database_url && !/^postgres(ql)?:\/\//.test(database_url)) {
+    throw new Error('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    log_level: e.LOG_LEVEL,
+    data_dir: e.DATA_DIR,
+    database_url: database_url || undefined,
+    database_pool_max: e.DATABASE_POOL_MAX,
+    public_base_url: e.PUBLIC_BASE_URL.replace(/\/+$/, '') || undefined,
+    jwt_secret: e.JWT_SECRET || undefined,
+    token_ttl_minutes: e.TOKEN_TTL_MINUTES,
+    auth_cache_ttl_ms: e.AUTH_CACHE_TTL_MS,
+    body_limit_bytes: e.BODY_LIMIT_BYTES,
+    rate_limit: {
+      merchant_per_min: e.RATE_LIMIT_MERCHANT_PER_MIN,
+      ip_per_min: e.RATE_LIMIT_IP_PER_MIN,
+      store: e.RATE_LIMIT_STORE,
+    },
+    sandbox: {
+      bootstrap: e.SANDBOX_BOOTSTRAP,
+      client_id: e.DOLLR_SANDBOX_CLIENT_ID || undefined,
+      client_secret: e.DOLLR_SANDBOX_CLIENT_SECRET || undefined,
+      passcode: e.DOLLR_SANDBOX_PASSCODE || undefined,
+      phone: e.DOLLR_SANDBOX_PHONE,
+    },
+  };
+}
+
+export type Config = ReturnType<typeof loadConfig>;

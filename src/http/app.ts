@@ -1,0 +1,134 @@
+/**
+ * The Fastify application: cross-cutting concerns registered once (JSON parsing, validation,
+ * errors, request ids, auth, rate limits, OpenAPI), then one plugin per resource under /v1.
+ */
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { forbidden } from '../domain/errors.js';
+import type { AuthContext } from '../services/auth.js';
+import type { Services } from '../services/index.js';
+import { registerErrorHandling } from './errors.js';
+import { parseJsonBody, parseQuery } from './exact.js';
+import { healthRoutes } from './health.js';
+import { ErrorMessage, HTTPValidationError, ValidationErrorItem } from './schemas.js';
+import { tokenRoutes } from './token.js';
+import { bodyAjv, paramAjv } from './validation.js';
+import { v1Routes } from './v1.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext;
+  }
+  interface FastifyContextConfig {
+    /** No bearer token needed (token endpoint, hosted pages). */
+    public?: boolean;
+    /** Only verified merchants (payouts, refunds, transfers, hosted checkout): 403 otherwise. */
+    verified?: boolean;
+  }
+}
+
+export const API_TITLE = 'Dollr Open API';
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export interface AppOptions {
+  services: Services;
+  logger: Logger;
+}
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export async function buildApp({ services, logger }: AppOptions): Promise<App> {
+  const { config } = services.ctx;
+  const app = Fastify({
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    bodyLimit: config.body_limit_bytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true, querystringParser: parseQuery },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    connectionTimeout: 60_000,
+    requestTimeout: 120_000,
+    ajv: { customOptions: {} },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Bodies: exact numbers, strict types. Query/path: text converted to declared integers.
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema as object));
+  for (const s of [ValidationErrorItem, HTTPValidationError, ErrorMessage]) {
+    app.addSchema(s);
+    for (const ajv of [bodyAjv, paramAjv]) if (!ajv.getSchema((s as unknown as { $id: string }).$id)) ajv.addSchema(s as object);
+  }
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.body_limit_bytes }, (_req, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  app.decorateRequest('auth', null as unknown as AuthContext);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerErrorHandling(app);
+
+  // Every /v1 operation documents 200 and 422 and (but for the token call) needs the bearer token.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/v1')) return;
+    const schema = (route.schema ??= {}) as Record<string, any>;
+    schema.response ??= {};
+    schema.response[422] ??= { $ref: 'HTTPValidationError#' };
+    if (!route.config?.public) schema.security ??= [{ HTTPBearer: [] }];
+    else schema.security ??= [];
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: API_TITLE,
+        version: '1.0.0',
+        description:
+          'A self-hostable server implementing the Dollr v1 Open API. Amounts in requests are JSON numbers checked exactly against the currency; ' +
+          'validation errors answer 422 {"detail":[{"loc","msg","type"}]}.',
+      },
+      servers: [],
+      components: { securitySchemes: { HTTPBearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String((json as { $id?: string }).$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true }, staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { services });
+
+  await app.register(
+    async (v1) => {
+      v1.addHook('onRequest', async (request: FastifyRequest) => {
+        await services.limiter.hit('ip', request.ip);
+        if (request.routeOptions.config?.public) return;
+        request.auth = await services.auth.authenticate(request.headers.authorization);
+        await services.limiter.hit('merchant', String(request.auth.merchant_id));
+        if (request.routeOptions.config?.verified && !request.auth.verified) {
+          throw forbidden('Merchant account is not verified. Payouts, refunds, transfers and hosted checkout open once verification completes.');
+        }
+      });
+      await v1.register(tokenRoutes, { services });
+      await v1.register(v1Routes, { services });
+    },
+    { prefix: '/v1' },
+  );
+
+  return app;
+}

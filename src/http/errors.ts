@@ -1,0 +1,87 @@
+/**
+ * The one error path. Every refusal leaves here in the docs' shapes:
+ *   422 {"detail":[{loc,msg,type}]}  401/403/404/409/413/429 {"detail":"…"}
+ * and anything unexpected becomes a 500 that logs an error id and shows no stack.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type DetailItem } from '../domain/errors.js';
+import { JsonBodyError } from './exact.js';
+import { toDetail } from './validation.js';
+
+const STATUS: Record<DomainError['kind'], number> = {
+  validation: 422,
+  not_found: 404,
+  unauthenticated: 401,
+  unauthorized: 401,
+  forbidden: 403,
+  conflict: 409,
+  rate_limited: 429,
+  too_large: 413,
+};
+
+function send422(reply: FastifyReply, detail: DetailItem[]) {
+  return reply.code(422).type('application/json').send({ detail });
+}
+
+/** Errors raised by Fastify itself before our handler runs, mapped to the contract. */
+function fastifyError(err: FastifyError, reply: FastifyReply) {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return reply.code(413).send({ detail: 'Request body too large' });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return send422(reply, [
+        { loc: ['body'], msg: 'unsupported content type; send application/json', type: 'value_error.content_type' },
+      ]);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return send422(reply, [{ loc: ['body'], msg: 'field required', type: 'value_error.missing' }]);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return reply.code(400).send({ detail: 'Content-Length does not match the body' });
+    default:
+      return undefined;
+  }
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | DomainError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    if (err instanceof DomainError) {
+      for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+      if (err.kind === 'validation') return send422(reply, err.detail as DetailItem[]);
+      return reply.code(STATUS[err.kind]).send({ detail: err.detail });
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      return send422(reply, toDetail(fe.validationContext ?? 'body', fe.validation as never));
+    }
+    if (err instanceof JsonBodyError || (fe.cause instanceof JsonBodyError)) {
+      const e = err instanceof JsonBodyError ? err : (fe.cause as JsonBodyError);
+      return send422(reply, [{ loc: ['body', e.position], msg: `JSON decode error: ${e.message}`, type: 'value_error.jsondecode' }]);
+    }
+    const mapped = fastifyError(fe, reply);
+    if (mapped) return mapped;
+    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.code(fe.statusCode).send({ detail: fe.message });
+    }
+    const error_id = randomUUID();
+    request.log.error({ err: sanitize(err), error_id }, 'unhandled error');
+    return reply.code(500).send({ detail: 'Internal Server Error', error_id });
+  });
+
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
+}
+
+/**
+ * What a 500 may write to the log: the error's class, code and message, and the driver's own
+ * message — never a query's bound parameters (drizzle puts them in its message), which can hold
+ * account numbers or hashes.
+ */
+export function sanitize(err: unknown): Record<string, unknown> {
+  const e = err as { name?: string; message?: string; code?: string; stack?: string; cause?: { message?: string; code?: string } };
+  const isQueryError = e?.name === 'DrizzleQueryError' || /^Failed query:/.test(e?.message ?? '');
+  return {
+    type: e?.name,
+    code: e?.code ?? e?.cause?.code,
+    message: isQueryError ? `query failed: ${e?.cause?.message ?? ''}` : e?.message,
+    stack: isQueryError ? undefined : e?.stack,
+  };
+}

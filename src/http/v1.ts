@@ -1,0 +1,8 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Services } from '../services/index.js';
+import { merchantRoutes } from './merchants.js';
+
+/** Every authenticated /v1 resource, one plugin each. */
+export const v1Routes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, opts) => {
+  await app.register(merchantRoutes, opts);
+};

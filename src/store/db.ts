@@ -1,0 +1,127 @@
+/**
+ * The one place that chooses the PostgreSQL engine: embedded PGlite (default, persisted under
+ * DATA_DIR) or a real server through DATABASE_URL. Everything above this file sees one drizzle
+ * database and one transaction helper, and runs the same SQL on both.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { type SQL, sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import * as schema from './schema.js';
+
+export type Schema = typeof schema;
+export type AppDb = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, any>;
+/** Either the database or an open transaction: queries take this so a use case can compose them in one transaction. */
+export type Executor = AppDb | Tx;
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: AppDb;
+  /** Run `fn` in one transaction; retried (bounded) on serialization failure or deadlock. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: { isolation?: 'read committed' | 'repeatable read' | 'serializable' }): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** The underlying PGlite, when embedded (tests use it to snapshot a migrated database). */
+  readonly pglite?: PGlite;
+}
+
+const INT8_OID = 20;
+const TX_RETRY_MAX = 3;
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+
+export interface OpenOptions {
+  database_url?: string | undefined;
+  data_dir?: string | undefined; // a directory, or 'memory://' for a throwaway embedded database
+  pool_max?: number;
+  /** Start the embedded database from a dumped, already-migrated data dir (tests). */
+  pglite_load?: Blob | File | undefined;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  if (opts.database_url) return openPostgres(opts.database_url, opts.pool_max ?? 10);
+  return openPglite(opts.data_dir ?? './data', opts.pglite_load);
+}
+
+async function openPostgres(url: string, pool_max: number): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: pool_max,
+    // int8 as BigInt, as PGlite returns it, so raw queries read the same on both engines.
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        oid === INT8_OID ? (v: string) => BigInt(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 30_000,
+    application_name: 'dollr-server',
+  });
+  pool.on('error', () => {
+    // An idle client died (server restart); the pool replaces it. Requests see their own errors.
+  });
+  const db = drizzlePg(pool, { schema }) as unknown as AppDb;
+  return {
+    kind: 'postgres',
+    db,
+    transaction: (fn, o) => withRetry(db, fn, o?.isolation),
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(data_dir: string, load?: Blob | File): Promise<Database> {
+  const inMemory = data_dir === 'memory://' || data_dir === '';
+  if (!inMemory) mkdirSync(data_dir, { recursive: true });
+  const client = new PGlite(inMemory ? undefined : data_dir, load ? { loadDataDir: load } : {});
+  await client.waitReady;
+  const db = drizzlePglite(client, { schema }) as unknown as AppDb;
+  return {
+    kind: 'pglite',
+    db,
+    pglite: client,
+    // PGlite has one connection: transactions are serialized, so no serialization failures occur.
+    transaction: (fn, o) => withRetry(db, fn, o?.isolation),
+    async ping() {
+      await client.query('select 1');
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}
+
+async function withRetry<T>(db: AppDb, fn: (tx: Tx) => Promise<T>, isolation?: 'read committed' | 'repeatable read' | 'serializable'): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(fn as (tx: any) => Promise<T>, isolation ? { isolationLevel: isolation } : undefined);
+    } catch (err) {
+      const code = sqlState(err);
+      if (attempt >= TX_RETRY_MAX || !code || !RETRYABLE_SQLSTATES.has(code)) throw err;
+      await new Promise((r) => setTimeout(r, 5 * attempt + Math.floor(Math.random() * 10)));
+    }
+  }
+}
+
+/** The SQLSTATE of a driver error, looking through drizzle's wrapping. */
+export function sqlState(err: unknown): string | undefined {
+  let e: any = err;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+    e = e.cause;
+  }
+  return undefined;
+}
+
+/** Rows of a raw SQL query, the same shape on both engines. */
+export async function rows<T = Record<string, unknown>>(ex: Executor, query: SQL): Promise<T[]> {
+  const res = (await ex.execute(query)) as unknown as { rows: T[] };
+  return res.rows;
+}

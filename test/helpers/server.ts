@@ -1,0 +1,167 @@
+/**
+ * Integration-test harness: a real server on a real database (in-memory PGlite, or a fresh
+ * database on the PostgreSQL server that `npm test` started), listening on a loopback port and
+ * driven over HTTP. After every test the ledger invariants are checked.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { after, afterEach, before } from 'node:test';
+import pg from 'pg';
+import { type Clock, ManualClock } from '../../src/clock.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { checkInvariants } from '../../src/ledger/invariants.js';
+import { createServer, type Server } from '../../src/server.js';
+import { createMerchant, fundSandboxWallet, issueApiKey, setPasscode, type VerificationStatus } from '../../src/services/merchants.js';
+import { type Database, openDatabase } from '../../src/store/db.js';
+import type { Backend } from './backends.js';
+import { Api } from './http.js';
+
+export interface MerchantFixture {
+  merchant_id: number;
+  merchant_type: 'ORGANIZATION' | 'MICRO_ORGANIZATION';
+  client_id: string;
+  client_secret: string;
+  passcode: string;
+  phone: string;
+  token: string;
+  api: Api;
+}
+
+export interface Harness {
+  readonly backend: Backend;
+  server: Server;
+  database: Database;
+  config: Config;
+  clock: Clock;
+  baseUrl: string;
+  /** Every log line the server wrote (tests assert secrets never appear). */
+  logs: string[];
+  anon: Api;
+  merchant(opts?: { verified?: boolean; fund?: boolean; type?: 'ORGANIZATION' | 'MICRO_ORGANIZATION' }): Promise<MerchantFixture>;
+  restart(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  clock?: Clock;
+  /** Skip the invariant check after each test (only for tests that corrupt data on purpose). */
+  skipInvariants?: boolean;
+}
+
+let dbCounter = 0;
+
+export async function openTestDatabase(backend: Backend): Promise<{ database: Database; drop(): Promise<void> }> {
+  if (backend === 'pglite') {
+    const database = await openDatabase({ data_dir: 'memory://' });
+    return { database, drop: async () => {} };
+  }
+  const adminUrl = process.env.DOLLR_TEST_PG_URL!;
+  const name = `t_${process.pid}_${++dbCounter}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  const database = await openDatabase({ database_url: u.toString(), pool_max: 10 });
+  return {
+    database,
+    async drop() {
+      const a = new pg.Client({ connectionString: adminUrl });
+      await a.connect();
+      await a.query(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    LOG_LEVEL: 'info',
+    SANDBOX_BOOTSTRAP: 'false',
+    RATE_LIMIT_MERCHANT_PER_MIN: '100000',
+    RATE_LIMIT_IP_PER_MIN: '100000',
+    AUTH_CACHE_TTL_MS: '0',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ...env,
+  } as NodeJS.ProcessEnv);
+}
+
+export function useServer(backend: Backend, opts: HarnessOptions = {}): Harness {
+  const h = { backend, logs: [] as string[] } as unknown as Harness & { drop(): Promise<void> };
+  const logStream = new Writable({
+    write(chunk, _enc, cb) {
+      h.logs.push(String(chunk));
+      if (h.logs.length > 50_000) h.logs.splice(0, 10_000);
+      cb();
+    },
+  });
+
+  async function start() {
+    h.server = await createServer(h.config, { clock: h.clock, logStream, database: h.database });
+    const address = await h.server.app.listen({ port: 0, host: '127.0.0.1' });
+    h.baseUrl = address;
+    h.anon = new Api(h.baseUrl);
+  }
+
+  before(async () => {
+    h.config = testConfig(opts.env);
+    h.clock = opts.clock ?? new ManualClock();
+    const { database, drop } = await openTestDatabase(backend);
+    h.database = database;
+    (h as any).drop = drop;
+    await start();
+    h.restart = async () => {
+      await h.server.close();
+      await start();
+    };
+    h.merchant = async (o = {}) => {
+      const ctx = h.server.services.ctx;
+      const phone = `2317${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+      const m = await createMerchant(ctx, {
+        name: `Test Merchant ${randomBytes(3).toString('hex')}`,
+        type: o.type ?? 'ORGANIZATION',
+        email: 'merchant@example.test',
+        phone,
+        verification_status: (o.verified ?? true ? 'VERIFIED' : 'PENDING') as VerificationStatus,
+        is_sandbox: true,
+      });
+      const key = await issueApiKey(ctx, m.id);
+      const passcode = '246810';
+      await setPasscode(ctx, m.id, passcode, phone);
+      if (o.fund ?? true) {
+        await fundSandboxWallet(ctx, m.id, 'USD', '10000.00');
+        await fundSandboxWallet(ctx, m.id, 'LRD', '1000000.00');
+      }
+      const res = await h.anon.post('/v1/jwt/client/obtain/token', { client_id: key.client_id, client_secret: key.client_secret });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const token = (res.body as { access_token: string }).access_token;
+      return {
+        merchant_id: m.id,
+        merchant_type: m.type as MerchantFixture['merchant_type'],
+        client_id: key.client_id,
+        client_secret: key.client_secret,
+        passcode,
+        phone,
+        token,
+        api: new Api(h.baseUrl, token),
+      };
+    };
+  });
+
+  afterEach(async () => {
+    if (opts.skipInvariants || !h.database) return;
+    const violations = await checkInvariants(h.database);
+    assert.deepEqual(violations, [], 'ledger invariants hold after the test');
+  });
+
+  after(async () => {
+    await h.server?.close().catch(() => {});
+    await h.database?.close().catch(() => {});
+    await h.drop?.();
+  });
+
+  return h;
+}

@@ -14,7 +14,10 @@ import {
   check,
   index,
   integer,
+  jsonb,
+  numeric,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -47,7 +50,6 @@ export const merchants = pgTable(
     passcode_phone: text('passcode_phone'),
     passcode_failed_attempts: integer('passcode_failed_attempts').notNull().default(0),
     passcode_locked_until: ts('passcode_locked_until'),
-    fee_tier_id: ref('fee_tier_id'),
     created_at: createdAt(),
     updated_at: updatedAt(),
   },
@@ -171,4 +173,370 @@ export const wallets = pgTable(
     uniqueIndex('wallets_merchant_currency_key').on(t.merchant_id, t.currency),
     check('wallets_status_check', sql`${t.status} in ('ACTIVE', 'RESTRICTED', 'FROZEN', 'CLOSED')`),
   ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// The merchant's objects: parties, counterparties, payment sources (invoices and orders), items,
+// payment accounts.
+// ---------------------------------------------------------------------------------------------
+
+export const parties = pgTable(
+  'parties',
+  {
+    id: id(),
+    merchant_id: ref('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    fullname: text('fullname').notNull(),
+    phone: text('phone').notNull(),
+    email: text('email'),
+    country_code: char('country_code', { length: 2 }),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [index('parties_merchant_idx').on(t.merchant_id, t.id), index('parties_merchant_phone_idx').on(t.merchant_id, t.phone)],
+);
+
+export const counterparties = pgTable(
+  'counterparties',
+  {
+    id: id(),
+    merchant_id: ref('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    party_id: ref('party_id').references(() => parties.id),
+    relationship_type: text('relationship_type').notNull(),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [index('counterparties_merchant_idx').on(t.merchant_id, t.id), index('counterparties_party_idx').on(t.party_id)],
+);
+
+/** Invoices and orders share one table (and one id sequence); `source_type` tells them apart. */
+export const paymentSources = pgTable(
+  'payment_sources',
+  {
+    id: id(),
+    merchant_id: ref('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    source_type: text('source_type').notNull(), // INVOICE | ORDER
+    number: text('number').notNull(), // INV-YYYY-NNNNN | ORD-YYYY-NNNNN, unique per merchant
+    counterparty_id: ref('counterparty_id').references(() => counterparties.id),
+    currency: char('currency', { length: 3 }).notNull(),
+    total_amount_minor: minor('total_amount_minor').notNull().default(sql`0`),
+    status: text('status').notNull(), // IDLE | ACTIVE | PROCESSING | PAID | CANCELED
+    note: text('note').notNull().default(''),
+    fee_bearer: text('fee_bearer').notNull(), // PAYER | PAYEE
+    due_date: ts('due_date'),
+    as_payment_link: boolean('as_payment_link').notNull().default(false),
+    reference_id: text('reference_id'), // the merchant's own reference, not an idempotency key
+    published_at: ts('published_at'),
+    paid_at: ts('paid_at'),
+    canceled_at: ts('canceled_at'),
+    paid_execution_id: ref('paid_execution_id'), // the collection that paid it (receipts)
+    // Hosted checkout (POST /v1/checkouts/create and pay links)
+    hosted_token: text('hosted_token'),
+    checkout_mode: text('checkout_mode'),
+    success_url: text('success_url'),
+    cancel_url: text('cancel_url'),
+    checkout_expires_at: ts('checkout_expires_at'),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('payment_sources_number_key').on(t.merchant_id, t.source_type, t.number),
+    uniqueIndex('payment_sources_hosted_token_key').on(t.hosted_token),
+    index('payment_sources_merchant_idx').on(t.merchant_id, t.source_type, t.id),
+    check('payment_sources_type_check', sql`${t.source_type} in ('INVOICE', 'ORDER')`),
+    check('payment_sources_status_check', sql`${t.status} in ('IDLE', 'ACTIVE', 'PROCESSING', 'PAID', 'CANCELED')`),
+    check('payment_sources_fee_bearer_check', sql`${t.fee_bearer} in ('PAYER', 'PAYEE')`),
+    check('payment_sources_total_check', sql`${t.total_amount_minor} >= 0`),
+  ],
+);
+
+export const sourceItems = pgTable(
+  'source_items',
+  {
+    id: id(),
+    merchant_id: ref('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    source_id: ref('source_id')
+      .notNull()
+      .references(() => paymentSources.id),
+    name: text('name').notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    qty: integer('qty').notNull(),
+    unit_amount_minor: minor('unit_amount_minor').notNull(),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    index('source_items_source_idx').on(t.source_id, t.id),
+    check('source_items_qty_check', sql`${t.qty} >= 1`),
+    check('source_items_amount_check', sql`${t.unit_amount_minor} > 0`),
+  ],
+);
+
+/** Per-merchant, per-type, per-year document number allocation (one upsert per new document). */
+export const documentCounters = pgTable(
+  'document_counters',
+  {
+    merchant_id: ref('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    source_type: text('source_type').notNull(),
+    year: integer('year').notNull(),
+    last_value: integer('last_value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.merchant_id, t.source_type, t.year] })],
+);
+
+export const paymentAccounts = pgTable(
+  'payment_accounts',
+  {
+    id: id(),
+    merchant_id: ref('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    party_id: ref('party_id')
+      .notNull()
+      .references(() => parties.id),
+    operation_type: text('operation_type').notNull(), // COLLECTION | PAYOUT | TRANSFER | REFUND
+    account_name: text('account_name').notNull(),
+    provider: text('provider').notNull(),
+    method: text('method').notNull(),
+    country_code: char('country_code', { length: 2 }),
+    account_number: text('account_number'), // stored, never echoed, never logged
+    is_active: boolean('is_active').notNull().default(true),
+    used_at: ts('used_at'), // card accounts serve one attempt
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    index('payment_accounts_merchant_idx').on(t.merchant_id, t.id),
+    // Mobile-money and payout accounts are reused per party + number + method (+ operation).
+    uniqueIndex('payment_accounts_reuse_key')
+      .on(t.merchant_id, t.party_id, t.method, t.account_number, t.operation_type)
+      .where(sql`${t.account_number} is not null and ${t.method} <> 'CREDIT_CARD'`),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Fees and FX. Percentages are numeric percent values (2.5 = 2.5 %), read back as exact strings.
+// ---------------------------------------------------------------------------------------------
+
+export const providers = pgTable(
+  'providers',
+  {
+    id: id(),
+    code: text('code').notNull(), // PAWAPAY | STRIPE | PLATFORM
+    name: text('name').notNull(),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [uniqueIndex('providers_code_key').on(t.code)],
+);
+
+export const gatewayFees = pgTable(
+  'gateway_fees',
+  {
+    id: id(),
+    provider_id: ref('provider_id')
+      .notNull()
+      .references(() => providers.id),
+    operation_type: text('operation_type').notNull(),
+    payment_method: text('payment_method').notNull(),
+    percentage: numeric('percentage', { precision: 9, scale: 4 }).notNull(),
+    fixed_fee_minor: minor('fixed_fee_minor').notNull().default(sql`0`),
+    fixed_fee_currency: char('fixed_fee_currency', { length: 3 }),
+    effective_from: ts('effective_from').notNull(),
+    effective_to: ts('effective_to'),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    index('gateway_fees_lookup_idx').on(t.payment_method, t.operation_type, t.effective_from),
+    check('gateway_fees_percentage_check', sql`${t.percentage} >= 0 and ${t.percentage} < 100`),
+  ],
+);
+
+export const feeTiers = pgTable(
+  'fee_tiers',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    is_default: boolean('is_default').notNull().default(false),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [uniqueIndex('fee_tiers_name_key').on(t.name), uniqueIndex('fee_tiers_one_default_key').on(t.is_default).where(sql`${t.is_default}`)],
+);
+
+export const feeTierRates = pgTable(
+  'fee_tier_rates',
+  {
+    id: id(),
+    tier_id: ref('tier_id')
+      .notNull()
+      .references(() => feeTiers.id),
+    operation_type: text('operation_type').notNull(),
+    payment_method: text('payment_method'), // null: any method
+    percentage: numeric('percentage', { precision: 9, scale: 4 }).notNull(),
+    fx_percentage: numeric('fx_percentage', { precision: 9, scale: 4 }).notNull(),
+    fixed_fee_minor: minor('fixed_fee_minor').notNull().default(sql`0`),
+    fixed_fee_currency: char('fixed_fee_currency', { length: 3 }),
+    effective_from: ts('effective_from').notNull(),
+    effective_to: ts('effective_to'),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    index('fee_tier_rates_lookup_idx').on(t.tier_id, t.operation_type, t.effective_from),
+    check('fee_tier_rates_percentage_check', sql`${t.percentage} >= 0 and ${t.percentage} < 100 and ${t.fx_percentage} >= 0 and ${t.fx_percentage} < 100`),
+  ],
+);
+
+export const merchantFeeTiers = pgTable(
+  'merchant_fee_tiers',
+  {
+    id: id(),
+    owner_type: text('owner_type').notNull(), // USER | MICRO_ORGANIZATION | ORGANIZATION
+    owner_id: ref('owner_id').notNull(),
+    tier_id: ref('tier_id')
+      .notNull()
+      .references(() => feeTiers.id),
+    assigned_at: ts('assigned_at').notNull(),
+    assigned_by: text('assigned_by').notNull(),
+  },
+  (t) => [uniqueIndex('merchant_fee_tiers_owner_key').on(t.owner_type, t.owner_id)],
+);
+
+/** One rate: 1 unit of base = `rate` units of quote, from `effective_from` until superseded. */
+export const fxRates = pgTable(
+  'fx_rates',
+  {
+    id: id(),
+    base_currency: char('base_currency', { length: 3 }).notNull(),
+    quote_currency: char('quote_currency', { length: 3 }).notNull(),
+    rate: numeric('rate', { precision: 24, scale: 10 }).notNull(),
+    effective_from: ts('effective_from').notNull(),
+    created_by: text('created_by').notNull().default('seed'),
+    created_at: createdAt(),
+  },
+  (t) => [index('fx_rates_pair_idx').on(t.base_currency, t.quote_currency, t.effective_from), check('fx_rates_positive_check', sql`${t.rate} > 0`)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// The money core: sessions (intent) and executions (movement), keyed by the client's reference_id.
+// ---------------------------------------------------------------------------------------------
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: id(),
+    merchant_id: ref('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    kind: text('kind').notNull(), // CHECKOUT | PAYOUT | TRANSFER | REFUND
+    status: text('status').notNull(), // ACTIVE | USED | EXPIRED
+    source_type: text('source_type'),
+    source_id: ref('source_id'),
+    payment_account_id: ref('payment_account_id'),
+    wallet_id: ref('wallet_id'),
+    payout_account_id: ref('payout_account_id'),
+    to_counterparty_id: ref('to_counterparty_id'),
+    original_execution_id: ref('original_execution_id'),
+    amount_minor: minor('amount_minor'),
+    currency: char('currency', { length: 3 }),
+    reason: text('reason'),
+    expires_at: ts('expires_at').notNull(),
+    used_at: ts('used_at'),
+    execution_id: ref('execution_id'),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    index('sessions_merchant_idx').on(t.merchant_id, t.id),
+    index('sessions_expiry_idx').on(t.expires_at).where(sql`${t.status} = 'ACTIVE'`),
+    check('sessions_kind_check', sql`${t.kind} in ('CHECKOUT', 'PAYOUT', 'TRANSFER', 'REFUND')`),
+    check('sessions_status_check', sql`${t.status} in ('ACTIVE', 'USED', 'EXPIRED')`),
+  ],
+);
+
+export const executions = pgTable(
+  'executions',
+  {
+    id: id(),
+    merchant_id: ref('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    operation_type: text('operation_type').notNull(), // COLLECTION | PAYOUT | TRANSFER | REFUND
+    reference_id: text('reference_id').notNull(), // the client's UUIDv4 idempotency key
+    request_hash: text('request_hash').notNull(), // same key + different payload → 422
+    session_id: ref('session_id').references(() => sessions.id),
+    status: text('status').notNull(), // PENDING | PROCESSING | COMPLETED | FAILED
+    source_type: text('source_type'),
+    source_id: ref('source_id'),
+    payment_account_id: ref('payment_account_id'),
+    wallet_id: ref('wallet_id'),
+    to_counterparty_id: ref('to_counterparty_id'),
+    original_execution_id: ref('original_execution_id'),
+    provider: text('provider'),
+    method: text('method'),
+    payer_amount_minor: minor('payer_amount_minor').notNull(),
+    payer_currency: char('payer_currency', { length: 3 }).notNull(),
+    payee_amount_minor: minor('payee_amount_minor').notNull(),
+    payee_currency: char('payee_currency', { length: 3 }).notNull(),
+    platform_fee_minor: minor('platform_fee_minor').notNull().default(sql`0`),
+    platform_currency: char('platform_currency', { length: 3 }).notNull(),
+    gateway_fee_minor: minor('gateway_fee_minor').notNull().default(sql`0`),
+    gateway_currency: char('gateway_currency', { length: 3 }),
+    fx_fee_minor: minor('fx_fee_minor').notNull().default(sql`0`),
+    fx_rate: numeric('fx_rate', { precision: 24, scale: 10 }),
+    fx_currency_from: char('fx_currency_from', { length: 3 }),
+    fx_currency_to: char('fx_currency_to', { length: 3 }),
+    refunded_minor: minor('refunded_minor').notNull().default(sql`0`), // collections: refunds reserved or done
+    provider_transaction_id: text('provider_transaction_id'),
+    gateway_message: text('gateway_message'),
+    wallet_message: text('wallet_message'),
+    client_secret: text('client_secret'),
+    requires_action: boolean('requires_action').notNull().default(false),
+    carrier_status: text('carrier_status'),
+    next_check_at: ts('next_check_at'),
+    check_attempts: integer('check_attempts').notNull().default(0),
+    initiated_at: ts('initiated_at'),
+    completed_at: ts('completed_at'),
+    failed_at: ts('failed_at'),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    // The idempotency key: one execution per merchant, operation and reference_id — enforced here.
+    uniqueIndex('executions_reference_key').on(t.merchant_id, t.operation_type, t.reference_id),
+    index('executions_merchant_idx').on(t.merchant_id, t.id),
+    index('executions_open_idx').on(t.next_check_at).where(sql`${t.status} in ('PENDING', 'PROCESSING')`),
+    index('executions_original_idx').on(t.original_execution_id),
+    check('executions_status_check', sql`${t.status} in ('PENDING', 'PROCESSING', 'COMPLETED', 'FAILED')`),
+    check('executions_operation_check', sql`${t.operation_type} in ('COLLECTION', 'PAYOUT', 'TRANSFER', 'REFUND')`),
+    check('executions_amounts_check', sql`${t.payer_amount_minor} > 0 and ${t.payee_amount_minor} >= 0 and ${t.refunded_minor} >= 0`),
+  ],
+);
+
+/** Every status change of an execution, in order (portal timeline, realtime stream, webhooks). */
+export const executionEvents = pgTable(
+  'execution_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    execution_id: ref('execution_id')
+      .notNull()
+      .references(() => executions.id),
+    merchant_id: ref('merchant_id').notNull(),
+    status: text('status').notNull(),
+    message: text('message'),
+    detail: jsonb('detail'),
+    created_at: createdAt(),
+  },
+  (t) => [index('execution_events_execution_idx').on(t.execution_id, t.id)],
 );

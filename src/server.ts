@@ -6,7 +6,13 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { type App, buildApp } from './http/app.js';
+import { AccountBook } from './ledger/ledger.js';
+import { SandboxCard } from './providers/sandbox/card.js';
+import { SandboxMomo } from './providers/sandbox/momo.js';
+import type { CarrierConnector, Gateway } from './providers/types.js';
 import { AuthService, loadSigningKey } from './services/auth.js';
+import { interimPricer } from './services/pricing-fallback.js';
+import type { SettlementDeps } from './services/settlement.js';
 import type { Ctx } from './services/context.js';
 import type { Services } from './services/index.js';
 import { MemoryCounterStore, PostgresCounterStore, RateLimiter } from './services/rate-limit.js';
@@ -68,7 +74,14 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
   const auth = new AuthService(ctx, await loadSigningKey(ctx));
   const useDbCounters = config.rate_limit.store === 'postgres' || (config.rate_limit.store === 'auto' && database.kind === 'postgres');
   const limiter = new RateLimiter(useDbCounters ? new PostgresCounterStore(database) : new MemoryCounterStore(), ctx.clock, config.rate_limit);
-  return { ctx, auth, limiter };
+  const book = new AccountBook(database);
+  const connectors: Partial<Record<Gateway, CarrierConnector>> = {
+    PAWAPAY: new SandboxMomo(database, ctx.clock),
+    STRIPE: new SandboxCard(database, ctx.clock),
+  };
+  const carriers = { for: (g: Gateway) => connectors[g] };
+  const settlement: SettlementDeps = { ctx, carriers, book };
+  return { ctx, auth, limiter, book, carriers, pricer: interimPricer, settlement };
 }
 
 export async function createServer(config: Config, opts: ServerOptions = {}): Promise<Server> {

@@ -43,6 +43,41 @@ export const INVARIANT_QUERIES: { rule: string; query: ReturnType<typeof sql> }[
                from ledger_postings p join ledger_accounts a on a.id = p.account_id
                where p.currency <> a.currency limit ${VIOLATIONS_PER_RULE_MAX}`,
   },
+  {
+    // Every execution carries exactly the posting sets its operation and status call for
+    // (domain/executions.ts EXPECTED_LEDGER_KINDS) — a completed collection has one, never two.
+    rule: 'execution_posting_sets',
+    query: sql`select e.id as execution_id, e.operation_type, e.status, coalesce(k.kinds, '') as kinds
+               from executions e
+               left join (select execution_id, string_agg(kind, ',' order by kind) as kinds
+                          from ledger_transactions where execution_id is not null group by execution_id) k on k.execution_id = e.id
+               where (e.operation_type, e.status, coalesce(k.kinds, '')) not in (
+                 ('COLLECTION', 'PENDING', ''), ('COLLECTION', 'PROCESSING', ''), ('COLLECTION', 'COMPLETED', 'collection'), ('COLLECTION', 'FAILED', ''),
+                 ('PAYOUT', 'PENDING', 'payout_reserve'), ('PAYOUT', 'PROCESSING', 'payout_reserve'), ('PAYOUT', 'COMPLETED', 'payout_reserve,payout_settle'),
+                 ('PAYOUT', 'FAILED', ''), ('PAYOUT', 'FAILED', 'payout_release,payout_reserve'),
+                 ('TRANSFER', 'COMPLETED', 'transfer'), ('TRANSFER', 'FAILED', ''),
+                 ('REFUND', 'PENDING', 'refund_reserve'), ('REFUND', 'PROCESSING', 'refund_reserve'), ('REFUND', 'COMPLETED', 'refund_reserve,refund_settle'),
+                 ('REFUND', 'FAILED', ''), ('REFUND', 'FAILED', 'refund_release,refund_reserve'))
+               limit ${VIOLATIONS_PER_RULE_MAX}`,
+  },
+  {
+    // A PAID source was paid by exactly one completed collection; a PROCESSING source has one open.
+    rule: 'source_status_matches_collections',
+    query: sql`select s.id as source_id, s.status, s.paid_execution_id
+               from payment_sources s
+               left join executions e on e.id = s.paid_execution_id
+               where (s.status = 'PAID' and (e.id is null or e.status <> 'COMPLETED'))
+                  or (s.status = 'PROCESSING' and not exists (
+                        select 1 from executions o where o.source_id = s.id and o.operation_type = 'COLLECTION' and o.status in ('PENDING', 'PROCESSING')))
+               limit ${VIOLATIONS_PER_RULE_MAX}`,
+  },
+  {
+    // Refunds reserved or done never exceed the collection they return money from.
+    rule: 'refunds_within_original',
+    query: sql`select id as execution_id, base_amount_minor::text as base, refunded_minor::text as refunded
+               from executions where operation_type = 'COLLECTION' and refunded_minor > base_amount_minor
+               limit ${VIOLATIONS_PER_RULE_MAX}`,
+  },
 ];
 
 /** Extra rules other modules register (executions add theirs), checked in the same snapshot. */

@@ -5,6 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { assertBalanced, type NormalSide, type Posting } from '../domain/ledger.js';
+import type { Database } from '../store/db.js';
 import { type Executor, rows } from '../store/db.js';
 
 export class InsufficientFunds extends Error {
@@ -14,16 +15,30 @@ export class InsufficientFunds extends Error {
   }
 }
 
-/** Platform accounts (merchant_id null). Codes are stable strings; the currency completes the key. */
+/**
+ * Platform accounts (merchant_id null). Codes are stable strings; the currency completes the key.
+ *  carrier_clearing:<G>      what carrier G owes us (debit-normal; payouts and refunds draw it down)
+ *  gateway_fees_payable:<G>  gateway fees G keeps from settlement
+ *  platform_fee_revenue      our fee income
+ *  fx_position / fx_revenue  currency conversion: the position nets to the FX trade, revenue is the markup
+ *  sandbox_funding           where sandbox test balances come from
+ */
 export const PlatformAccount = {
   sandboxFunding: { code: 'sandbox_funding', normal_side: 'debit', allow_negative: true },
   platformFeeRevenue: { code: 'platform_fee_revenue', normal_side: 'credit', allow_negative: false },
-  gatewayFeeExpense: { code: 'gateway_fee_expense', normal_side: 'debit', allow_negative: true },
-  fxRevenue: { code: 'fx_revenue', normal_side: 'credit', allow_negative: true },
+  fxRevenue: { code: 'fx_revenue', normal_side: 'credit', allow_negative: false },
   fxPosition: { code: 'fx_position', normal_side: 'debit', allow_negative: true },
-  carrierClearing: (provider: string) => ({ code: `carrier_clearing:${provider}`, normal_side: 'debit' as const, allow_negative: true }),
-  transferClearing: { code: 'transfer_clearing', normal_side: 'credit', allow_negative: false },
-} as const;
+  carrierClearing: (gateway: string): AccountSpec => ({ code: `carrier_clearing:${gateway}`, normal_side: 'debit', allow_negative: true }),
+  gatewayFeesPayable: (gateway: string): AccountSpec => ({ code: `gateway_fees_payable:${gateway}`, normal_side: 'credit', allow_negative: false }),
+} as const satisfies Record<string, AccountSpec | ((g: string) => AccountSpec)>;
+
+/** Merchant-owned accounts beyond the two wallet accounts. */
+export const MerchantAccount = {
+  walletAvailable: { code: 'wallet_available', normal_side: 'credit', allow_negative: false },
+  walletPending: { code: 'wallet_pending', normal_side: 'credit', allow_negative: false },
+  /** What the merchant has sent to a counterparty's balance on the platform (transfers). */
+  counterpartyBalance: (counterparty_id: number): AccountSpec => ({ code: `counterparty_balance:${counterparty_id}`, normal_side: 'credit', allow_negative: false }),
+} as const satisfies Record<string, AccountSpec | ((id: number) => AccountSpec)>;
 
 export interface AccountSpec {
   code: string;
@@ -133,4 +148,29 @@ export async function postTransaction(ex: Executor, input: PostInput): Promise<{
 /** A typed array parameter that reads the same on node-postgres and PGlite. */
 export function sqlArray(values: readonly (string | number)[], type: 'bigint' | 'text' | 'int') {
   return sql`${`{${values.map((v) => (type === 'text' ? `"${String(v).replace(/["\\]/g, '\\$&')}"` : String(v))).join(',')}}`}::${sql.raw(type)}[]`;
+}
+
+/**
+ * Account ids by (owner, code, currency), cached per process. Accounts are created in their own
+ * autocommit statement, never inside a caller's transaction, so a cached id always names a
+ * committed row (a rolled-back transaction cannot leave a dangling id in the cache).
+ */
+export class AccountBook {
+  private readonly ids = new Map<string, number>();
+  private static readonly ENTRIES_MAX = 100_000;
+  constructor(private readonly database: Database) {}
+
+  async id(merchant_id: number | null, spec: AccountSpec, currency: string, at: Date): Promise<number> {
+    const key = `${merchant_id ?? '-'}|${spec.code}|${currency}`;
+    const hit = this.ids.get(key);
+    if (hit !== undefined) return hit;
+    const id = await ensureAccount(this.database.db, merchant_id, spec, currency, at);
+    if (this.ids.size >= AccountBook.ENTRIES_MAX) this.ids.clear();
+    this.ids.set(key, id);
+    return id;
+  }
+
+  platform(spec: AccountSpec, currency: string, at: Date): Promise<number> {
+    return this.id(null, spec, currency, at);
+  }
 }

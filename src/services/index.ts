@@ -1,10 +1,17 @@
-import type { RateLimiter } from './rate-limit.js';
+import type { AccountBook } from '../ledger/ledger.js';
 import type { AuthService } from './auth.js';
 import type { Ctx } from './context.js';
+import type { Pricer } from './pricing-fallback.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { Carriers, SettlementDeps } from './settlement.js';
 
-/** The stateful parts a request may use; use cases themselves are plain functions taking `ctx`. */
+/** The stateful parts a request may use; use cases themselves are plain functions taking these. */
 export interface Services {
   readonly ctx: Ctx;
   readonly auth: AuthService;
   readonly limiter: RateLimiter;
+  readonly book: AccountBook;
+  readonly carriers: Carriers;
+  readonly pricer: Pricer;
+  readonly settlement: SettlementDeps;
 }

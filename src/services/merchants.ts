@@ -5,7 +5,7 @@
 import { credit, debit } from '../domain/ledger.js';
 import { DomainError, invalid, notFound } from '../domain/errors.js';
 import { parseAmountMinor } from '../domain/money.js';
-import { ensureAccount, PlatformAccount, postTransaction } from '../ledger/ledger.js';
+import { ensureAccount, MerchantAccount, PlatformAccount, postTransaction } from '../ledger/ledger.js';
 import type { Tx } from '../store/db.js';
 import * as store from '../store/merchants.js';
 import type { Ctx } from './context.js';
@@ -55,8 +55,8 @@ export async function createMerchant(ctx: Ctx, input: CreateMerchantInput): Prom
 }
 
 async function createWallet(tx: Tx, merchant_id: number, currency: string, at: Date) {
-  const available = await ensureAccount(tx, merchant_id, { code: 'wallet_available', normal_side: 'credit', allow_negative: false }, currency, at);
-  const pending = await ensureAccount(tx, merchant_id, { code: 'wallet_pending', normal_side: 'credit', allow_negative: false }, currency, at);
+  const available = await ensureAccount(tx, merchant_id, MerchantAccount.walletAvailable, currency, at);
+  const pending = await ensureAccount(tx, merchant_id, MerchantAccount.walletPending, currency, at);
   return store.insertWallet(tx, {
     merchant_id,
     currency,

@@ -485,6 +485,10 @@ export const executions = pgTable(
     original_execution_id: ref('original_execution_id'),
     provider: text('provider'),
     method: text('method'),
+    fee_bearer: text('fee_bearer').notNull().default('PAYER'),
+    // The amount the movement is denominated in (source total, payout/transfer/refund amount), base currency = payee_currency
+    // for collections, payer_currency otherwise.
+    base_amount_minor: minor('base_amount_minor').notNull(),
     payer_amount_minor: minor('payer_amount_minor').notNull(),
     payer_currency: char('payer_currency', { length: 3 }).notNull(),
     payee_amount_minor: minor('payee_amount_minor').notNull(),
@@ -539,4 +543,34 @@ export const executionEvents = pgTable(
     created_at: createdAt(),
   },
   (t) => [index('execution_events_execution_idx').on(t.execution_id, t.id)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// The sandbox carriers' own records. A real carrier keeps its state on its side of the wire; the
+// in-process sandbox keeps it here so it survives our restarts the same way.
+// ---------------------------------------------------------------------------------------------
+
+export const sandboxCarrierTxns = pgTable(
+  'sandbox_carrier_txns',
+  {
+    key: text('key').primaryKey(), // the idempotency key we sent (depositId / payoutId / refundId)
+    gateway: text('gateway').notNull(),
+    operation: text('operation').notNull(), // collection | payout | refund
+    scenario: text('scenario').notNull(),
+    msisdn: text('msisdn'),
+    method: text('method').notNull(),
+    amount_minor: minor('amount_minor').notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    original_key: text('original_key'),
+    provider_transaction_id: text('provider_transaction_id').notNull(),
+    final_status: text('final_status').notNull(), // COMPLETED | FAILED | NONE (never finalises)
+    failure_code: text('failure_code'),
+    final_at: ts('final_at'), // when the carrier reaches its final status
+    callbacks_sent: integer('callbacks_sent').notNull().default(0),
+    client_secret: text('client_secret'),
+    detail: jsonb('detail'),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [index('sandbox_carrier_txns_due_idx').on(t.final_at)],
 );

@@ -1,0 +1,101 @@
+/**
+ * The in-process mobile-money sandbox carrier, behind the same connector interface a real
+ * pawaPay adapter implements. Deterministic: the MSISDN's last three digits pick a scenario
+ * (scenarios.ts) and the injected clock decides when it finalises. Its records live in
+ * `sandbox_carrier_txns` — the carrier's side of the wire — so they survive our restarts.
+ */
+import { randomBytes } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import type { Clock } from '../../clock.js';
+import { type Database, rows } from '../../store/db.js';
+import { sandboxCarrierTxns } from '../../store/schema.js';
+import { type CarrierConnector, type CarrierOperation, type CarrierRequest, type CarrierResult, CarrierUnavailable } from '../types.js';
+import { FAILURE_MESSAGES, momoScenario } from './scenarios.js';
+
+type TxnRow = typeof sandboxCarrierTxns.$inferSelect;
+
+export class SandboxMomo implements CarrierConnector {
+  readonly gateway = 'PAWAPAY' as const;
+  /** Keys whose one transient 503 was already served (scenario 050). */
+  private readonly failedOnce = new Set<string>();
+
+  constructor(
+    private readonly database: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  async initiate(req: CarrierRequest): Promise<CarrierResult> {
+    const existing = await this.find(req.idempotency_key);
+    // Same key again: the carrier deduplicates (MTN answers 409 on a reused reference; pawaPay reports DUPLICATE_IGNORED).
+    if (existing) return this.view(existing);
+    let msisdn = req.msisdn;
+    if (req.operation === 'refund' && req.original_key) msisdn = (await this.find(req.original_key))?.msisdn ?? msisdn;
+    const scenario = momoScenario(msisdn);
+    if (scenario.initiate === 'unavailable') throw new CarrierUnavailable('sandbox carrier: 503 Service Unavailable');
+    if (scenario.initiate === 'unavailable_once' && !this.failedOnce.has(req.idempotency_key)) {
+      this.failedOnce.add(req.idempotency_key);
+      throw new CarrierUnavailable('sandbox carrier: 503 Service Unavailable (transient)');
+    }
+    const now = this.clock.now();
+    const rejected = scenario.initiate === 'reject';
+    const failure_code = rejected && req.operation === 'payout' ? 'RECIPIENT_NOT_FOUND' : scenario.failure_code ?? null;
+    const row: typeof sandboxCarrierTxns.$inferInsert = {
+      key: req.idempotency_key,
+      gateway: this.gateway,
+      operation: req.operation,
+      scenario: scenario.suffix,
+      msisdn: msisdn ?? null,
+      method: req.method,
+      amount_minor: req.amount_minor,
+      currency: req.currency,
+      original_key: req.original_key ?? null,
+      provider_transaction_id: `sbx_${req.operation.slice(0, 3)}_${randomBytes(8).toString('hex')}`,
+      final_status: scenario.final,
+      failure_code,
+      final_at: scenario.final === 'NONE' ? null : new Date(now.getTime() + scenario.after_ms),
+      callbacks_sent: 0,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.database.db.insert(sandboxCarrierTxns).values(row).onConflictDoNothing();
+    const stored = (await this.find(req.idempotency_key))!;
+    if (scenario.initiate === 'slow_accept') {
+      // The carrier accepted it, but its answer arrives after our client gave up.
+      throw new CarrierUnavailable('sandbox carrier: no answer within the client timeout');
+    }
+    return this.view(stored);
+  }
+
+  async query(_operation: CarrierOperation, idempotency_key: string): Promise<CarrierResult> {
+    const row = await this.find(idempotency_key);
+    if (!row) return { state: 'not_found', message: 'The carrier has no record of this request' };
+    return this.view(row);
+  }
+
+  /** Transactions whose final callback is due (issue: callbacks are delivered by the job runner). */
+  async dueCallbacks(now: Date, limit: number): Promise<TxnRow[]> {
+    return rows<TxnRow>(
+      this.database.db,
+      sql`select * from sandbox_carrier_txns where final_at <= ${now} and final_status <> 'NONE' and callbacks_sent = 0 order by final_at limit ${limit}`,
+    );
+  }
+
+  private async find(key: string): Promise<TxnRow | undefined> {
+    const [row] = await this.database.db.select().from(sandboxCarrierTxns).where(eq(sandboxCarrierTxns.key, key));
+    return row;
+  }
+
+  /** The carrier's status of a transaction at the clock's now. */
+  view(row: TxnRow): CarrierResult {
+    const now = this.clock.now().getTime();
+    const final = row.final_status !== 'NONE' && row.final_at !== null && new Date(row.final_at).getTime() <= now;
+    if (!final) {
+      return { state: 'accepted', provider_transaction_id: row.provider_transaction_id, message: 'Submitted to the operator; waiting for the payer', retry_after_ms: 5_000 };
+    }
+    if (row.final_status === 'COMPLETED') {
+      return { state: 'completed', provider_transaction_id: row.provider_transaction_id, message: 'Completed by the operator' };
+    }
+    const code = row.failure_code ?? 'OTHER_ERROR';
+    return { state: 'failed', provider_transaction_id: row.provider_transaction_id, failure_code: code, message: `${code}: ${FAILURE_MESSAGES[code] ?? 'The operator failed the transaction'}` };
+  }
+}

@@ -1,0 +1,34 @@
+/** Queries for sessions (payment intent before money moves). */
+import { and, eq, sql } from 'drizzle-orm';
+import type { Executor } from './db.js';
+import { sessions } from './schema.js';
+
+export type SessionRow = typeof sessions.$inferSelect;
+
+export async function insertSession(ex: Executor, values: typeof sessions.$inferInsert): Promise<SessionRow> {
+  const [row] = await ex.insert(sessions).values(values).returning();
+  return row!;
+}
+
+/** Lock a merchant's session for the execution that consumes it (serializes racing executes). */
+export async function lockSession(ex: Executor, merchant_id: number, id: number): Promise<SessionRow | undefined> {
+  const [row] = await ex
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.id, id), eq(sessions.merchant_id, merchant_id)))
+    .for('update');
+  return row;
+}
+
+export async function markSessionUsed(ex: Executor, id: number, execution_id: number, at: Date): Promise<void> {
+  await ex.update(sessions).set({ status: 'USED', execution_id, used_at: at, updated_at: at }).where(eq(sessions.id, id));
+}
+
+/** Sessions past their expiry that were never used (the expiry job marks them EXPIRED). */
+export async function expireSessions(ex: Executor, now: Date, limit: number): Promise<number> {
+  const res = await ex.execute(
+    sql`update sessions set status = 'EXPIRED', updated_at = ${now}
+        where id in (select id from sessions where status = 'ACTIVE' and expires_at <= ${now} order by expires_at limit ${limit})`,
+  );
+  return Number((res as unknown as { rowCount?: number; affectedRows?: number }).rowCount ?? (res as { affectedRows?: number }).affectedRows ?? 0);
+}

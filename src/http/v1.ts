@@ -3,10 +3,12 @@ import type { Services } from '../services/index.js';
 import { counterpartyRoutes } from './counterparties.js';
 import { merchantRoutes } from './merchants.js';
 import { partyRoutes } from './parties.js';
+import { paymentAccountRoutes } from './payment-accounts.js';
 
 /** Every authenticated /v1 resource, one plugin each. */
 export const v1Routes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, opts) => {
   await app.register(merchantRoutes, opts);
   await app.register(partyRoutes, opts);
   await app.register(counterpartyRoutes, opts);
+  await app.register(paymentAccountRoutes, opts);
 };

@@ -4,11 +4,14 @@ import { counterpartyRoutes } from './counterparties.js';
 import { merchantRoutes } from './merchants.js';
 import { partyRoutes } from './parties.js';
 import { paymentAccountRoutes } from './payment-accounts.js';
+import { invoiceRoutes, orderRoutes } from './sources.js';
 
 /** Every authenticated /v1 resource, one plugin each. */
 export const v1Routes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, opts) => {
   await app.register(merchantRoutes, opts);
   await app.register(partyRoutes, opts);
   await app.register(counterpartyRoutes, opts);
+  await app.register(invoiceRoutes, opts);
+  await app.register(orderRoutes, opts);
   await app.register(paymentAccountRoutes, opts);
 };

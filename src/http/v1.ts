@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../services/index.js';
+import { checkoutRoutes } from './checkouts.js';
 import { counterpartyRoutes } from './counterparties.js';
+import { linkRoutes } from './links.js';
 import { merchantRoutes } from './merchants.js';
 import { partyRoutes } from './parties.js';
 import { paymentAccountRoutes } from './payment-accounts.js';
@@ -14,4 +16,6 @@ export const v1Routes: FastifyPluginAsyncTypebox<{ services: Services }> = async
   await app.register(invoiceRoutes, opts);
   await app.register(orderRoutes, opts);
   await app.register(paymentAccountRoutes, opts);
+  await app.register(linkRoutes, opts);
+  await app.register(checkoutRoutes, opts);
 };

@@ -148,3 +148,24 @@ export function formatDecimal(dec: Decimal): string {
   const s = abs.toString().padStart(dec.scale + 1, '0');
   return (negative ? '-' : '') + s.slice(0, -dec.scale) + '.' + s.slice(-dec.scale);
 }
+
+/**
+ * The 422 message and type for an amount its currency cannot hold — one wording whether the schema
+ * (`x-money`) or a use case (an amount checked against a stored currency) finds the problem.
+ */
+export function describeAmountProblem(problem: AmountProblem, currency: string, text: string): { msg: string; type: string } {
+  switch (problem) {
+    case 'too_many_decimals': {
+      const exponent = exponentOf(currency);
+      const msg =
+        exponent === 0 ? `${currency} amounts are whole numbers; ${text} has decimals` : `ensure that there are no more than ${exponent} decimal places for ${currency}`;
+      return { msg, type: 'value_error.decimal.max_places' };
+    }
+    case 'not_positive':
+      return { msg: 'ensure this value is greater than 0', type: 'value_error.number.not_gt' };
+    case 'too_large':
+      return { msg: 'amount is larger than this server accepts', type: 'value_error.number.not_le' };
+    case 'not_a_number':
+      return { msg: 'value is not a valid decimal', type: 'type_error.decimal' };
+  }
+}

@@ -7,7 +7,7 @@
 import { Ajv, type ErrorObject, type KeywordCxt } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { DetailItem } from '../domain/errors.js';
-import { currencyInfo, parseAmountMinor } from '../domain/money.js';
+import { currencyInfo, describeAmountProblem, parseAmountMinor } from '../domain/money.js';
 import { numberText } from './exact.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv, formats?: string[]) => Ajv;
@@ -34,25 +34,7 @@ function moneyKeyword(schema: MoneyPair[], data: Record<string, unknown>, _paren
     const text = numberText(data, pair.amount) ?? String(raw);
     const result = parseAmountMinor(text, currency);
     if (result.ok) continue;
-    const exponent = currencyInfo(currency)!.exponent;
-    const message =
-      result.problem === 'too_many_decimals'
-        ? exponent === 0
-          ? `${currency} amounts are whole numbers; ${text} has decimals`
-          : `ensure that there are no more than ${exponent} decimal places for ${currency}`
-        : result.problem === 'not_positive'
-          ? 'ensure this value is greater than 0'
-          : result.problem === 'too_large'
-            ? 'amount is larger than this server accepts'
-            : 'value is not a valid decimal';
-    const type =
-      result.problem === 'too_many_decimals'
-        ? 'value_error.decimal.max_places'
-        : result.problem === 'not_positive'
-          ? 'value_error.number.not_gt'
-          : result.problem === 'too_large'
-            ? 'value_error.number.not_le'
-            : 'type_error.decimal';
+    const { msg: message, type } = describeAmountProblem(result.problem, currency, text);
     errors.push({ instancePath: `${base}/${pair.amount}`, keyword: 'x-money', message, params: { type } });
   }
   (moneyKeyword as unknown as { errors: unknown }).errors = errors;

@@ -211,6 +211,14 @@ for (const backend of backends()) {
       assert.equal(old.rates.fx!.rate, '189.75');
     });
 
+    it("prices inside the caller's transaction, cached or not (the execution service does this)", async () => {
+      const outside = await quote(ctx.database.db, input({ payer_currency: 'LRD' }));
+      for (const cache of [undefined, new ReferenceCache(5000)]) {
+        const inside = await ctx.database.transaction((tx) => quote(tx, input({ payer_currency: 'LRD' }), cache));
+        assert.deepEqual(inside.price, outside.price);
+      }
+    });
+
     it('snapshot and targeted reads agree on every seeded key', async () => {
       const at = clock.now();
       const full: ReferenceSnapshot = await loadSnapshot(ctx.database.db, at);

@@ -16,10 +16,11 @@
  *    Rwanda charges merchants 0.5 % at the operator level, before any aggregator margin).
  *  - PLATFORM WALLET: 0 % (wallet-to-wallet, no external gateway).
  *  - Tiers `default` and `growth`: Dollr publishes no platform prices; these are illustrative.
- *  - FX mid rates per USD at early-2026 levels: LRD 189.75 (the Central Bank of Liberia reported
- *    L$194–200 per US$ through the first half of 2025 and a firmer Liberian dollar afterwards),
- *    RWF 1,445.00 (BNR reference rate ~1,400–1,450 through 2025), NGN 1,460.00 (CBN NFEM ~1,450–
- *    1,550 in 2025). Other pairs are derived (inverse, or through USD).
+ *  - FX mid rates per USD, illustrative early-2026 levels: LRD 189.75 (the Central Bank of Liberia
+ *    reported L$194–197 in January 2025 and ~L$199.6 from March to May 2025; 189.75 sits in the
+ *    180–200 band expected for 2026), RWF 1,445.00 and NGN 1,460.00 (approximate late-2025 market
+ *    levels, not checked against an official fixing here). Other pairs are derived (inverse, or
+ *    through USD).
  */
 import { sql } from 'drizzle-orm';
 import type { Ctx } from './context.js';

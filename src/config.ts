@@ -1,5 +1,8 @@
 import { bool, cleanEnv, num, str } from 'envalid';
 
+/** A fee or FX change made elsewhere (another instance, the admin CLI) shows within this bound. */
+export const PRICING_CACHE_TTL_MS_MAX = 5000;
+
 /** Everything the server reads from the environment, validated once at start. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = cleanEnv(
@@ -20,6 +23,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     RATE_LIMIT_IP_PER_MIN: num({ default: 600 }),
     RATE_LIMIT_STORE: str({ default: 'auto', choices: ['auto', 'memory', 'postgres'] }),
     SANDBOX_BOOTSTRAP: bool({ default: true }),
+    PRICING_CACHE_TTL_MS: num({ default: 5000, desc: 'how long an instance reuses fee/FX reference rows (0 = read them for every quote)' }),
     DOLLR_SANDBOX_CLIENT_ID: str({ default: '' }),
     DOLLR_SANDBOX_CLIENT_SECRET: str({ default: '' }),
     DOLLR_SANDBOX_PASSCODE: str({ default: '' }),
@@ -34,6 +38,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     },
   );
   if (!Number.isInteger(e.PORT) || e.PORT < 0 || e.PORT > 65535) throw new Error('invalid environment: PORT must be 0–65535');
+  if (!Number.isInteger(e.PRICING_CACHE_TTL_MS) || e.PRICING_CACHE_TTL_MS < 0 || e.PRICING_CACHE_TTL_MS > PRICING_CACHE_TTL_MS_MAX) {
+    throw new Error(`invalid environment: PRICING_CACHE_TTL_MS must be 0–${PRICING_CACHE_TTL_MS_MAX}`);
+  }
   const database_url = e.DATABASE_URL.trim();
   if (database_url && !/^postgres(ql)?:\/\//.test(database_url)) {
     throw new Error('DATABASE_URL must start with postgres:// or postgresql://');
@@ -50,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     token_ttl_minutes: e.TOKEN_TTL_MINUTES,
     auth_cache_ttl_ms: e.AUTH_CACHE_TTL_MS,
     body_limit_bytes: e.BODY_LIMIT_BYTES,
+    pricing_cache_ttl_ms: e.PRICING_CACHE_TTL_MS,
     rate_limit: {
       merchant_per_min: e.RATE_LIMIT_MERCHANT_PER_MIN,
       ip_per_min: e.RATE_LIMIT_IP_PER_MIN,

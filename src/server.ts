@@ -16,6 +16,7 @@ import type { SettlementDeps } from './services/settlement.js';
 import type { Ctx } from './services/context.js';
 import type { Services } from './services/index.js';
 import { MemoryCounterStore, PostgresCounterStore, RateLimiter } from './services/rate-limit.js';
+import { seedReferenceData } from './services/seed.js';
 import { type Database, openDatabase } from './store/db.js';
 import { migrate } from './store/migrate.js';
 
@@ -71,6 +72,7 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
     opts.database ?? (await openDatabase({ database_url: config.database_url, data_dir: config.data_dir, pool_max: config.database_pool_max }));
   await migrate(database);
   const ctx: Ctx = { database, clock: opts.clock ?? systemClock, config, log };
+  await seedReferenceData(ctx);
   const auth = new AuthService(ctx, await loadSigningKey(ctx));
   const useDbCounters = config.rate_limit.store === 'postgres' || (config.rate_limit.store === 'auto' && database.kind === 'postgres');
   const limiter = new RateLimiter(useDbCounters ? new PostgresCounterStore(database) : new MemoryCounterStore(), ctx.clock, config.rate_limit);

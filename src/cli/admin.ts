@@ -11,6 +11,7 @@ import { openServices } from '../server.js';
 import { createMerchant, fundSandboxWallet, issueApiKey, MERCHANT_TYPES, type MerchantType, revokeApiKey, setPasscode, setVerification, VERIFICATION_STATUSES, type VerificationStatus } from '../services/merchants.js';
 import type { Services } from '../services/index.js';
 import { listApiKeys, listMerchants } from '../store/merchants.js';
+import { assignTier, createTier, listFees, listFx, makeDefaultTier, setFxRate, setGatewayFee, setTierRate } from '../services/fee-admin.js';
 import { acquireDataDirLock } from '../store/data-dir-lock.js';
 
 export interface Command {
@@ -114,6 +115,78 @@ export const commands: Record<string, Command> = {
       const id = idArg(p, 0, 'MERCHANT_ID');
       await fundSandboxWallet(s.ctx, id, need(v, 'currency'), need(v, 'amount'));
       return { merchant_id: id, funded: `${v.amount} ${v.currency}` };
+    },
+  },
+  'fees:gateway:set': {
+    usage: 'fees:gateway:set --provider PAWAPAY|STRIPE|PLATFORM --method METHOD --operation OP --percent 2.9 [--fixed 0.30 --fixed-currency USD] [--from ISO]',
+    options: { provider: { type: 'string' }, method: { type: 'string' }, operation: { type: 'string' }, percent: { type: 'string' }, fixed: { type: 'string' }, 'fixed-currency': { type: 'string' }, from: { type: 'string' } },
+    async run(s, _p, v) {
+      return setGatewayFee(s.ctx, {
+        provider: need(v, 'provider'),
+        method: need(v, 'method'),
+        operation: need(v, 'operation'),
+        percent: need(v, 'percent'),
+        amount: v.fixed as string | undefined,
+        currency: v['fixed-currency'] as string | undefined,
+        from: v.from as string | undefined,
+      });
+    },
+  },
+  'fees:tier:create': {
+    usage: 'fees:tier:create NAME [--default]',
+    options: { default: { type: 'boolean' } },
+    async run(s, p, v) {
+      if (!p[0]) throw new Error('NAME is required');
+      return createTier(s.ctx, p[0], { is_default: Boolean(v.default) });
+    },
+  },
+  'fees:tier:default': {
+    usage: 'fees:tier:default NAME   (owners without an assignment are priced on it)',
+    async run(s, p) {
+      if (!p[0]) throw new Error('NAME is required');
+      return makeDefaultTier(s.ctx, p[0]);
+    },
+  },
+  'fees:tier:rate:set': {
+    usage: 'fees:tier:rate:set --tier NAME --operation OP [--method METHOD] --percent 1.5 --fx-percent 2 [--fixed 0.10 --fixed-currency USD] [--from ISO]',
+    options: { tier: { type: 'string' }, operation: { type: 'string' }, method: { type: 'string' }, percent: { type: 'string' }, 'fx-percent': { type: 'string' }, fixed: { type: 'string' }, 'fixed-currency': { type: 'string' }, from: { type: 'string' } },
+    async run(s, _p, v) {
+      return setTierRate(s.ctx, {
+        tier: need(v, 'tier'),
+        operation: need(v, 'operation'),
+        method: v.method as string | undefined,
+        percent: need(v, 'percent'),
+        fx_percent: need(v, 'fx-percent'),
+        amount: v.fixed as string | undefined,
+        currency: v['fixed-currency'] as string | undefined,
+        from: v.from as string | undefined,
+      });
+    },
+  },
+  'fees:tier:assign': {
+    usage: 'fees:tier:assign MERCHANT_ID --tier NAME',
+    options: { tier: { type: 'string' } },
+    async run(s, p, v) {
+      return assignTier(s.ctx, idArg(p, 0, 'MERCHANT_ID'), need(v, 'tier'));
+    },
+  },
+  'fees:list': {
+    usage: 'fees:list   (gateway fees and platform rates in force now)',
+    async run(s) {
+      return listFees(s.ctx);
+    },
+  },
+  'fx:set': {
+    usage: 'fx:set --base USD --quote LRD --rate 190.25 [--from ISO]',
+    options: { base: { type: 'string' }, quote: { type: 'string' }, rate: { type: 'string' }, from: { type: 'string' } },
+    async run(s, _p, v) {
+      return setFxRate(s.ctx, { base: need(v, 'base'), quote: need(v, 'quote'), rate: need(v, 'rate'), from: v.from as string | undefined });
+    },
+  },
+  'fx:list': {
+    usage: 'fx:list   (current rate of each stored pair, and scheduled ones)',
+    async run(s) {
+      return listFx(s.ctx);
     },
   },
   'ledger:check': {

@@ -83,6 +83,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     RATE_LIMIT_MERCHANT_PER_MIN: '100000',
     RATE_LIMIT_IP_PER_MIN: '100000',
     AUTH_CACHE_TTL_MS: '0',
+    PRICING_CACHE_TTL_MS: '0',
     HOST: '127.0.0.1',
     PORT: '0',
     ...env,

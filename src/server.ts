@@ -11,7 +11,7 @@ import { SandboxCard } from './providers/sandbox/card.js';
 import { SandboxMomo } from './providers/sandbox/momo.js';
 import type { CarrierConnector, Gateway } from './providers/types.js';
 import { AuthService, loadSigningKey } from './services/auth.js';
-import { interimPricer } from './services/pricing-fallback.js';
+import { pricerFor } from './services/pricing.js';
 import type { SettlementDeps } from './services/settlement.js';
 import type { Ctx } from './services/context.js';
 import type { Services } from './services/index.js';
@@ -76,14 +76,14 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
   const auth = new AuthService(ctx, await loadSigningKey(ctx));
   const useDbCounters = config.rate_limit.store === 'postgres' || (config.rate_limit.store === 'auto' && database.kind === 'postgres');
   const limiter = new RateLimiter(useDbCounters ? new PostgresCounterStore(database) : new MemoryCounterStore(), ctx.clock, config.rate_limit);
-  const book = new AccountBook(database);
+  const book = new AccountBook();
   const connectors: Partial<Record<Gateway, CarrierConnector>> = {
     PAWAPAY: new SandboxMomo(database, ctx.clock),
     STRIPE: new SandboxCard(database, ctx.clock),
   };
   const carriers = { for: (g: Gateway) => connectors[g] };
   const settlement: SettlementDeps = { ctx, carriers, book };
-  return { ctx, auth, limiter, book, carriers, pricer: interimPricer, settlement };
+  return { ctx, auth, limiter, book, carriers, pricer: pricerFor(ctx), settlement };
 }
 
 export async function createServer(config: Config, opts: ServerOptions = {}): Promise<Server> {

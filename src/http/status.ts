@@ -4,7 +4,7 @@ import { invalid, notFound } from '../domain/errors.js';
 import { minorToJsonNumber } from '../domain/money.js';
 import { executionStatus } from '../services/executions.js';
 import type { Services } from '../services/index.js';
-import { getSource } from '../store/money-refs.js';
+import { sourceStatus } from '../services/sources.js';
 import { ExecutionResponse, sendExecution } from './executions.js';
 import { AmountOut, IdInt, NullableDateTimeOut, StringEnum, Type, UuidV4 } from './schemas.js';
 
@@ -64,8 +64,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     async (request) => {
       const { source_type, source_id } = request.query;
       if (source_type === 'SUBSCRIPTION') throw invalid(['query', 'source_type'], 'SUBSCRIPTION sources are not supported yet; use INVOICE or ORDER', 'value_error.not_supported');
-      const source = await getSource(services.ctx.database.db, request.auth.merchant_id, source_type, source_id);
-      if (!source) throw notFound();
+      const source = await sourceStatus(services.ctx, request.auth.merchant_id, source_type, source_id);
       return {
         source_id: source.id,
         source_type: source.source_type,

@@ -5,7 +5,6 @@
  */
 import { sql } from 'drizzle-orm';
 import { assertBalanced, type NormalSide, type Posting } from '../domain/ledger.js';
-import type { Database } from '../store/db.js';
 import { type Executor, rows } from '../store/db.js';
 
 export class InsufficientFunds extends Error {
@@ -151,26 +150,32 @@ export function sqlArray(values: readonly (string | number)[], type: 'bigint' | 
 }
 
 /**
- * Account ids by (owner, code, currency), cached per process. Accounts are created in their own
- * autocommit statement, never inside a caller's transaction, so a cached id always names a
- * committed row (a rolled-back transaction cannot leave a dangling id in the cache).
+ * Account ids by (owner, code, currency), cached per process. Only ids of rows that already
+ * existed are cached: an account created inside a transaction that later rolls back must not
+ * leave a dangling id behind. Lookups run on the caller's executor, so inside a transaction they
+ * never wait for a second connection (the embedded database has only one).
  */
 export class AccountBook {
   private readonly ids = new Map<string, number>();
   private static readonly ENTRIES_MAX = 100_000;
-  constructor(private readonly database: Database) {}
 
-  async id(merchant_id: number | null, spec: AccountSpec, currency: string, at: Date): Promise<number> {
+  async id(ex: Executor, merchant_id: number | null, spec: AccountSpec, currency: string, at: Date): Promise<number> {
     const key = `${merchant_id ?? '-'}|${spec.code}|${currency}`;
     const hit = this.ids.get(key);
     if (hit !== undefined) return hit;
-    const id = await ensureAccount(this.database.db, merchant_id, spec, currency, at);
-    if (this.ids.size >= AccountBook.ENTRIES_MAX) this.ids.clear();
-    this.ids.set(key, id);
-    return id;
+    const found = await rows<{ id: bigint }>(
+      ex,
+      sql`select id from ledger_accounts where merchant_id is not distinct from ${merchant_id} and code = ${spec.code} and currency = ${currency}`,
+    );
+    if (found[0]) {
+      if (this.ids.size >= AccountBook.ENTRIES_MAX) this.ids.clear();
+      this.ids.set(key, Number(found[0].id));
+      return Number(found[0].id);
+    }
+    return ensureAccount(ex, merchant_id, spec, currency, at);
   }
 
-  platform(spec: AccountSpec, currency: string, at: Date): Promise<number> {
-    return this.id(null, spec, currency, at);
+  platform(ex: Executor, spec: AccountSpec, currency: string, at: Date): Promise<number> {
+    return this.id(ex, null, spec, currency, at);
   }
 }

@@ -10,17 +10,19 @@
  *  - a crash between "received" and "answered" leaves the stored state as the truth: a retry (or
  *    the reconciler) resumes the carrier call with the same carrier key or reports the outcome.
  */
-import { CURRENCIES_OF_COUNTRY, GATEWAY_OF_METHOD, COUNTRY_OF_METHOD, type FeeBearer, type OperationType, type PaymentMethod } from '../domain/enums.js';
+import { CURRENCIES_OF_COUNTRY, GATEWAY_OF_METHOD, COUNTRY_OF_METHOD, type FeeBearer, type OperationType, type OwnerType, type PaymentMethod } from '../domain/enums.js';
 import { DomainError, forbidden, invalid } from '../domain/errors.js';
 import { isFinal, requestFingerprint, reservePostings, transferPostings } from '../domain/executions.js';
-import type { ExecutionStatus, SessionKind } from '../domain/enums.js';
+import type { ExecutionStatus, SessionKind, SourceType } from '../domain/enums.js';
 import { formatMinor, minorToJsonNumber, parseDecimal } from '../domain/money.js';
 import { convertMinor } from '../domain/pricing.js';
 import { InsufficientFunds, MerchantAccount, PlatformAccount, postTransaction } from '../ledger/ledger.js';
 import type { Tx } from '../store/db.js';
 import { type ExecutionRow, findExecution, findExecutionByReference, insertEvent, insertExecution, type NewExecution, releaseRefundable, reserveRefundable, updateExecution } from '../store/executions.js';
 import { findMerchant, updateMerchant } from '../store/merchants.js';
-import { claimCardAccount, getCounterparty, getPaymentAccount, lockSourceRow, moveSource } from '../store/money-refs.js';
+import { findCounterparty } from '../store/counterparties.js';
+import { claimCardAccount, findPaymentAccount } from '../store/payment-accounts.js';
+import { lockSource, moveSourceStatus } from '../store/sources.js';
 import { lockSession, markSessionUsed, type SessionRow } from '../store/sessions.js';
 import { findWallet, findWalletForCurrency } from '../store/wallets.js';
 import type { AuthContext } from './auth.js';
@@ -204,7 +206,7 @@ export async function executeCollection(
   const fingerprint = requestFingerprint('COLLECTION', { session_id, payment_account_id: account_id, currency: body.currency });
   return execute(s, auth, 'COLLECTION', body.reference_id, session_id, fingerprint, async (tx, session) => {
     const now = s.ctx.clock.now();
-    const account = await getPaymentAccount(tx, auth.merchant_id, account_id);
+    const account = await findPaymentAccount(tx, auth.merchant_id, account_id);
     if (!account) throw invalid(['body', 'payment_account_id'], `payment account ${account_id} not found`, 'value_error.not_found');
     if (!account.is_active) throw invalid(['body', 'payment_account_id'], `payment account ${account.id} is inactive`, 'value_error.state');
     if (account.operation_type !== 'COLLECTION') {
@@ -216,7 +218,7 @@ export async function executeCollection(
     if (!allowed.includes(body.currency)) {
       throw invalid(['body', 'currency'], `${method} pays in ${allowed.join(' or ')}, not ${body.currency}`, 'value_error.currency');
     }
-    const source = await lockSourceRow(tx, auth.merchant_id, session.source_type!, session.source_id!);
+    const source = await lockSource(tx, auth.merchant_id, session.source_type as SourceType, session.source_id!);
     if (!source) throw invalid(['body', 'session_id'], `the session's ${session.source_type?.toLowerCase()} no longer exists`, 'value_error.not_found');
     if (source.status !== 'ACTIVE') {
       const why: Record<string, string> = { PROCESSING: 'has a payment in progress', PAID: 'is already paid', CANCELED: 'is canceled', IDLE: 'is not published' };
@@ -229,7 +231,7 @@ export async function executeCollection(
     const merchant = (await findMerchant(tx, auth.merchant_id))!;
     const p = await s.pricer(tx, {
       merchant_id: auth.merchant_id,
-      merchant_type: merchant.type,
+      merchant_type: merchant.type as OwnerType,
       base_minor: source.total_amount_minor,
       base_currency: source.currency,
       payer_currency: body.currency,
@@ -238,7 +240,7 @@ export async function executeCollection(
       operation_type: 'COLLECTION',
       fee_bearer: source.fee_bearer as FeeBearer,
       at: now,
-    });
+    }, { payer_currency: 'currency', method: 'payment_account_id', provider: 'payment_account_id', operation_type: 'payment_account_id', base_minor: 'session_id' });
     return {
       values: {
         status: 'PENDING',
@@ -264,7 +266,7 @@ export async function executeCollection(
         next_check_at: new Date(now.getTime() + INITIATE_LEASE_MS),
       },
       after: async (t) => {
-        if (!(await moveSource(t, source.id, 'ACTIVE', 'PROCESSING', now))) throw new Error('assertion: locked ACTIVE source did not move');
+        if (!(await moveSourceStatus(t, source.id, 'ACTIVE', 'PROCESSING', now))) throw new Error('assertion: locked ACTIVE source did not move');
       },
     };
   });
@@ -349,7 +351,7 @@ export async function executePayout(
     if (session.payout_account_id !== account_id) {
       throw invalid(['body', 'payout_account_id'], `payout_account_id must match the session's (${session.payout_account_id})`, 'value_error.mismatch');
     }
-    const account = await getPaymentAccount(tx, auth.merchant_id, account_id);
+    const account = await findPaymentAccount(tx, auth.merchant_id, account_id);
     if (!account || !account.is_active) throw invalid(['body', 'payout_account_id'], `payment account ${account_id} is not available`, 'value_error.state');
     const wallet = await findWallet(tx, auth.merchant_id, session.wallet_id!);
     if (!wallet || wallet.status !== 'ACTIVE') throw invalid(['body', 'session_id'], `the session's wallet is not ACTIVE`, 'value_error.state');
@@ -359,7 +361,7 @@ export async function executePayout(
     const currency = session.currency!;
     const p = await s.pricer(tx, {
       merchant_id: auth.merchant_id,
-      merchant_type: merchant.type,
+      merchant_type: merchant.type as OwnerType,
       base_minor: session.amount_minor!,
       base_currency: currency,
       payer_currency: currency,
@@ -368,7 +370,7 @@ export async function executePayout(
       operation_type: 'PAYOUT',
       fee_bearer: 'PAYER',
       at: now,
-    });
+    }, { payer_currency: 'session_id', base_currency: 'session_id', base_minor: 'session_id', method: 'payout_account_id', provider: 'payout_account_id', operation_type: 'payout_account_id' });
     return {
       values: {
         status: 'PENDING',
@@ -408,13 +410,13 @@ export async function executeTransfer(s: Services, auth: AuthContext, body: { se
     const now = s.ctx.clock.now();
     const wallet = await findWallet(tx, auth.merchant_id, session.wallet_id!);
     if (!wallet || wallet.status !== 'ACTIVE') throw invalid(['body', 'session_id'], `the session's wallet is not ACTIVE`, 'value_error.state');
-    const cp = await getCounterparty(tx, auth.merchant_id, session.to_counterparty_id!);
+    const cp = await findCounterparty(tx, auth.merchant_id, session.to_counterparty_id!);
     if (!cp) throw invalid(['body', 'session_id'], `the session's counterparty no longer exists`, 'value_error.not_found');
     const currency = session.currency!;
     const merchant = (await findMerchant(tx, auth.merchant_id))!;
     const p = await s.pricer(tx, {
       merchant_id: auth.merchant_id,
-      merchant_type: merchant.type,
+      merchant_type: merchant.type as OwnerType,
       base_minor: session.amount_minor!,
       base_currency: currency,
       payer_currency: currency,
@@ -423,9 +425,9 @@ export async function executeTransfer(s: Services, auth: AuthContext, body: { se
       operation_type: 'TRANSFER',
       fee_bearer: 'PAYER',
       at: now,
-    });
-    const counterparty_account = await s.book.id(auth.merchant_id, MerchantAccount.counterpartyBalance(cp.id), currency, now);
-    const revenue = await s.book.platform(PlatformAccount.platformFeeRevenue, currency, now);
+    }, { payer_currency: 'session_id', base_currency: 'session_id', base_minor: 'session_id', method: 'session_id', provider: 'session_id', operation_type: 'session_id' });
+    const counterparty_account = await s.book.id(tx, auth.merchant_id, MerchantAccount.counterpartyBalance(cp.id), currency, now);
+    const revenue = await s.book.platform(tx, PlatformAccount.platformFeeRevenue, currency, now);
     return {
       values: {
         status: 'PENDING',

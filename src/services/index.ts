@@ -1,7 +1,7 @@
 import type { AccountBook } from '../ledger/ledger.js';
 import type { AuthService } from './auth.js';
 import type { Ctx } from './context.js';
-import type { Pricer } from './pricing-fallback.js';
+import type { Pricer } from './pricing.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Carriers, SettlementDeps } from './settlement.js';
 

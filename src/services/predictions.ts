@@ -17,7 +17,7 @@ import {
 } from '../domain/enums.js';
 import { CURRENCY_CODES, formatMinor } from '../domain/money.js';
 import { describeNumberingProblem, operatorOf } from '../domain/numbering.js';
-import { findSourceForPricing } from '../store/fees.js';
+import { findSource } from '../store/sources.js';
 import type { Ctx } from './context.js';
 import { referenceCache } from './fees.js';
 import { getMerchant } from './merchants.js';
@@ -135,7 +135,7 @@ export async function predictSourceAmountAndFees(ctx: Ctx, caller_merchant_id: n
   if (!(SOURCE_TYPES as readonly string[]).includes(q.source_type)) {
     throw invalid(['query', 'source_type'], `${q.source_type} is not publicly supported; use INVOICE or ORDER`, 'value_error.source_type');
   }
-  const source = await findSourceForPricing(ctx.database.db, caller_merchant_id, q.source_type as SourceType, q.source_id);
+  const source = await findSource(ctx.database.db, caller_merchant_id, q.source_type as SourceType, q.source_id);
   if (!source) throw notFound();
   const refusal = QUOTABLE_REFUSALS[source.status];
   if (refusal) throw invalid(['query', 'source_id'], refusal, 'value_error.source_status');

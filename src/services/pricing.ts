@@ -21,7 +21,8 @@ import { convertMinor, type FeeRule, feeOf, percentOf, percentToPpm, type Price,
 import type { FxPath } from '../domain/rates.js';
 import type { Executor } from '../store/db.js';
 import { findOwnerTier, type TierRow } from '../store/fees.js';
-import { fxFor, gatewayFeeFor, NO_CACHE, type ReferenceCache, type ReferenceSnapshot, tierRateFor } from './fees.js';
+import type { Ctx } from './context.js';
+import { fxFor, gatewayFeeFor, NO_CACHE, type ReferenceCache, referenceCache, type ReferenceSnapshot, tierRateFor } from './fees.js';
 
 export interface QuoteInput {
   readonly merchant_id: number;
@@ -209,5 +210,23 @@ export async function quote(ex: Executor, input: QuoteInput, cache: ReferenceCac
         ? { rate: priced.fx!.rate, from: base, to: payer, path: fx.path, rate_ids: fx.rows.map((r) => r.id), markup_percentage: tierRate.fx_percentage }
         : null,
     },
+  };
+}
+
+/**
+ * How the money core prices a movement inside its transaction: `quote` with this instance's
+ * reference cache, expected refusals turned into 422s at the caller's own field names.
+ */
+export type Pricer = (ex: Executor, input: QuoteInput, names: Partial<Record<QuoteField, string>>) => Promise<Price>;
+
+export function pricerFor(ctx: Ctx): Pricer {
+  const cache = referenceCache(ctx);
+  return async (ex, input, names) => {
+    try {
+      return (await quote(ex, input, cache)).price;
+    } catch (err) {
+      if (err instanceof QuoteError) throw quoteErrorToInvalid(err, 'body', names);
+      throw err;
+    }
   };
 }

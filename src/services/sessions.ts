@@ -7,7 +7,9 @@ import type { SourceType } from '../domain/enums.js';
 import { invalid } from '../domain/errors.js';
 import { formatMinor, parseAmountMinor } from '../domain/money.js';
 import { findExecution } from '../store/executions.js';
-import { getCounterparty, getPaymentAccount, getSource } from '../store/money-refs.js';
+import { findCounterparty } from '../store/counterparties.js';
+import { findPaymentAccount } from '../store/payment-accounts.js';
+import { findSource } from '../store/sources.js';
 import { insertSession, type SessionRow } from '../store/sessions.js';
 import { findWallet, findWalletForCurrency } from '../store/wallets.js';
 import type { AuthContext } from './auth.js';
@@ -39,7 +41,7 @@ export async function createCheckoutSession(ctx: Ctx, auth: AuthContext, body: {
     throw invalid(['body', 'source_type'], `source_type ${body.source_type} is not supported; use INVOICE or ORDER`, 'type_error.enum');
   }
   const now = ctx.clock.now();
-  const source = await getSource(ctx.database.db, auth.merchant_id, body.source_type as SourceType, body.source_id);
+  const source = await findSource(ctx.database.db, auth.merchant_id, body.source_type as SourceType, body.source_id);
   if (!source) throw invalid(['body', 'source_id'], `${body.source_type.toLowerCase()} ${body.source_id} not found`, 'value_error.not_found');
   if (source.status !== 'ACTIVE') {
     const why: Record<string, string> = {
@@ -71,7 +73,7 @@ export async function createPayoutSession(
   body: { payout_account_id: number; amount_minor: bigint; currency: string },
 ): Promise<SessionRow> {
   const now = ctx.clock.now();
-  const account = await getPaymentAccount(ctx.database.db, auth.merchant_id, body.payout_account_id);
+  const account = await findPaymentAccount(ctx.database.db, auth.merchant_id, body.payout_account_id);
   if (!account) throw invalid(['body', 'payout_account_id'], `payment account ${body.payout_account_id} not found`, 'value_error.not_found');
   if (!account.is_active) throw invalid(['body', 'payout_account_id'], `payment account ${account.id} is inactive`, 'value_error.state');
   if (account.operation_type !== 'PAYOUT') {
@@ -108,7 +110,7 @@ export async function createTransferSession(
   if (!wallet) throw invalid(['body', 'from_wallet_id'], `wallet ${body.from_wallet_id} not found`, 'value_error.not_found');
   if (wallet.currency !== body.currency) throw invalid(['body', 'currency'], `wallet ${wallet.id} holds ${wallet.currency}, not ${body.currency}`, 'value_error.currency');
   if (wallet.status !== 'ACTIVE') throw invalid(['body', 'from_wallet_id'], `wallet ${wallet.id} is ${wallet.status}`, 'value_error.state');
-  const cp = await getCounterparty(ctx.database.db, auth.merchant_id, body.to_counterparty_id);
+  const cp = await findCounterparty(ctx.database.db, auth.merchant_id, body.to_counterparty_id);
   if (!cp) throw invalid(['body', 'to_counterparty_id'], `counterparty ${body.to_counterparty_id} not found`, 'value_error.not_found');
   return insertSession(ctx.database.db, {
     merchant_id: auth.merchant_id,

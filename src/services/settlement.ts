@@ -13,7 +13,8 @@ import { AccountBook, PlatformAccount, postTransaction } from '../ledger/ledger.
 import { type CarrierConnector, type CarrierRequest, type CarrierResult, CarrierUnavailable, carrierKey } from '../providers/types.js';
 import type { Tx } from '../store/db.js';
 import { type ExecutionRow, findExecution, insertEvent, lockExecution, releaseRefundable, transitionExecution, updateExecution } from '../store/executions.js';
-import { getPaymentAccount, moveSource } from '../store/money-refs.js';
+import { findPaymentAccount } from '../store/payment-accounts.js';
+import { moveSourceStatus } from '../store/sources.js';
 import { findWalletForCurrency } from '../store/wallets.js';
 import type { Ctx } from './context.js';
 
@@ -63,7 +64,7 @@ async function carrierRequest(d: SettlementDeps, row: ExecutionRow): Promise<Car
   const op = row.operation_type === 'COLLECTION' ? 'collection' : row.operation_type === 'PAYOUT' ? 'payout' : 'refund';
   let msisdn: string | undefined;
   if (row.payment_account_id) {
-    const account = await getPaymentAccount(d.ctx.database.db, row.merchant_id, row.payment_account_id);
+    const account = await findPaymentAccount(d.ctx.database.db, row.merchant_id, row.payment_account_id);
     msisdn = account?.account_number ?? undefined;
   }
   let original_key: string | undefined;
@@ -209,14 +210,14 @@ async function completeEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at:
       const w = await wallet(d, tx, row.merchant_id, base);
       const postings = collectionPostings(
         {
-          carrier_clearing_payer: await book.platform(PlatformAccount.carrierClearing(g), payer, at),
-          carrier_clearing_base: await book.platform(PlatformAccount.carrierClearing(g), base, at),
+          carrier_clearing_payer: await book.platform(tx, PlatformAccount.carrierClearing(g), payer, at),
+          carrier_clearing_base: await book.platform(tx, PlatformAccount.carrierClearing(g), base, at),
           wallet_available: w.available_account_id,
-          platform_fee_revenue: await book.platform(PlatformAccount.platformFeeRevenue, base, at),
-          gateway_fees_payable: await book.platform(PlatformAccount.gatewayFeesPayable(g), base, at),
-          fx_revenue: await book.platform(PlatformAccount.fxRevenue, base, at),
-          fx_position_payer: await book.platform(PlatformAccount.fxPosition, payer, at),
-          fx_position_base: await book.platform(PlatformAccount.fxPosition, base, at),
+          platform_fee_revenue: await book.platform(tx, PlatformAccount.platformFeeRevenue, base, at),
+          gateway_fees_payable: await book.platform(tx, PlatformAccount.gatewayFeesPayable(g), base, at),
+          fx_revenue: await book.platform(tx, PlatformAccount.fxRevenue, base, at),
+          fx_position_payer: await book.platform(tx, PlatformAccount.fxPosition, payer, at),
+          fx_position_base: await book.platform(tx, PlatformAccount.fxPosition, base, at),
         },
         {
           base_currency: base,
@@ -231,7 +232,7 @@ async function completeEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at:
       );
       await postTransaction(tx, { merchant_id: row.merchant_id, execution_id: row.id, kind: 'collection', description: `collection ${row.reference_id}`, postings, at });
       if (row.source_id && row.source_type) {
-        const moved = await moveSource(tx, row.source_id, 'PROCESSING', 'PAID', at, { paid_at: at, paid_execution_id: row.id });
+        const moved = await moveSourceStatus(tx, row.source_id, 'PROCESSING', 'PAID', at, { paid_at: at, paid_execution_id: row.id });
         if (!moved) d.ctx.log.warn({ execution_id: row.id, source_id: row.source_id }, 'collection completed but its source was not PROCESSING');
       }
       return;
@@ -241,9 +242,9 @@ async function completeEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at:
       const postings = payoutSettlePostings(
         {
           wallet_pending: w.pending_account_id,
-          carrier_clearing: await book.platform(PlatformAccount.carrierClearing(g), row.payee_currency, at),
-          platform_fee_revenue: await book.platform(PlatformAccount.platformFeeRevenue, row.payer_currency, at),
-          gateway_fees_payable: await book.platform(PlatformAccount.gatewayFeesPayable(g), row.payer_currency, at),
+          carrier_clearing: await book.platform(tx, PlatformAccount.carrierClearing(g), row.payee_currency, at),
+          platform_fee_revenue: await book.platform(tx, PlatformAccount.platformFeeRevenue, row.payer_currency, at),
+          gateway_fees_payable: await book.platform(tx, PlatformAccount.gatewayFeesPayable(g), row.payer_currency, at),
         },
         row.payer_currency,
         { gross_minor: row.payer_amount_minor, payee_minor: row.payee_amount_minor, platform_fee_minor: row.platform_fee_minor, gateway_fee_minor: row.gateway_fee_minor },
@@ -256,10 +257,10 @@ async function completeEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at:
       const postings = refundSettlePostings(
         {
           wallet_pending: w.pending_account_id,
-          carrier_clearing_base: await book.platform(PlatformAccount.carrierClearing(g), row.payer_currency, at),
-          carrier_clearing_payer: await book.platform(PlatformAccount.carrierClearing(g), row.payee_currency, at),
-          fx_position_base: await book.platform(PlatformAccount.fxPosition, row.payer_currency, at),
-          fx_position_payer: await book.platform(PlatformAccount.fxPosition, row.payee_currency, at),
+          carrier_clearing_base: await book.platform(tx, PlatformAccount.carrierClearing(g), row.payer_currency, at),
+          carrier_clearing_payer: await book.platform(tx, PlatformAccount.carrierClearing(g), row.payee_currency, at),
+          fx_position_base: await book.platform(tx, PlatformAccount.fxPosition, row.payer_currency, at),
+          fx_position_payer: await book.platform(tx, PlatformAccount.fxPosition, row.payee_currency, at),
         },
         { base_currency: row.payer_currency, payer_currency: row.payee_currency, base_minor: row.payer_amount_minor, payer_minor: row.payee_amount_minor },
       );
@@ -275,7 +276,7 @@ async function completeEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at:
 async function failEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at: Date): Promise<void> {
   switch (row.operation_type) {
     case 'COLLECTION':
-      if (row.source_id) await moveSource(tx, row.source_id, 'PROCESSING', 'ACTIVE', at);
+      if (row.source_id) await moveSourceStatus(tx, row.source_id, 'PROCESSING', 'ACTIVE', at);
       return;
     case 'PAYOUT':
     case 'REFUND': {

@@ -372,3 +372,10 @@ export async function getReceipt(ctx: Ctx, merchant_id: number, type: SourceType
     });
   });
 }
+
+/** GET /v1/status/source: the document's status, total and paid_at (404 for another merchant's). */
+export async function sourceStatus(ctx: Ctx, merchant_id: number, type: SourceType, id: number) {
+  const source = await store.findSource(ctx.database.db, merchant_id, type, id);
+  if (!source) throw notFound();
+  return source;
+}

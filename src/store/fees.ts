@@ -208,29 +208,3 @@ export async function findProviderByCode(ex: Executor, code: string): Promise<Pr
   const [row] = await ex.select().from(providers).where(eq(providers.code, code));
   return row;
 }
-
-/** What a payment-source prediction needs of an invoice or order, only when it is the merchant's own. */
-export interface SourceForPricing {
-  id: number;
-  source_type: string;
-  status: string;
-  currency: string;
-  total_amount_minor: bigint;
-  fee_bearer: string;
-}
-
-// The lead folds this into src/store/sources.ts when merging (kept here to avoid a conflict).
-export async function findSourceForPricing(ex: Executor, merchant_id: number, source_type: string, source_id: number): Promise<SourceForPricing | undefined> {
-  const [row] = await ex
-    .select({
-      id: paymentSources.id,
-      source_type: paymentSources.source_type,
-      status: paymentSources.status,
-      currency: paymentSources.currency,
-      total_amount_minor: paymentSources.total_amount_minor,
-      fee_bearer: paymentSources.fee_bearer,
-    })
-    .from(paymentSources)
-    .where(and(eq(paymentSources.id, source_id), eq(paymentSources.merchant_id, merchant_id), eq(paymentSources.source_type, source_type)));
-  return row;
-}

@@ -115,6 +115,26 @@ export async function setSourceStatus(
   return updateSource(tx, id, values);
 }
 
+/**
+ * Move a source from one status to another only if it is still in `from` (the money core's
+ * transitions: a duplicate settlement or a racing failure cannot move it twice). True if it moved.
+ */
+export async function moveSourceStatus(
+  tx: Tx,
+  id: number,
+  from: SourceStatus,
+  to: SourceStatus,
+  at: Date,
+  extra: { paid_at?: Date; paid_execution_id?: number } = {},
+): Promise<boolean> {
+  const moved = await tx
+    .update(paymentSources)
+    .set({ status: to, updated_at: at, ...extra })
+    .where(and(eq(paymentSources.id, id), eq(paymentSources.status, from)))
+    .returning({ id: paymentSources.id });
+  return moved.length === 1;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Items
 // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 /**
- * Business fixtures for money tests, created through the public API: a party and counterparty,
- * a published invoice with items, payment accounts.
+ * Money fixtures, created through the public API (builders for parties, counterparties and
+ * sources live in objects.ts): payment accounts on magic sandbox numbers, sessions, executions.
  */
-import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import type { Api } from './http.js';
+import { addItem, ok, party, source } from './objects.js';
 import type { MerchantFixture } from './server.js';
 
 export interface Invoice {
@@ -14,48 +15,24 @@ export interface Invoice {
   source_type: 'INVOICE' | 'ORDER';
 }
 
-let phoneSeq = 0;
-/** A Liberian MTN number ending in a sandbox magic suffix (see README: magic numbers). */
+let seq = 0;
+/** A Liberian MTN number (231 88…) ending in a sandbox magic suffix (README: magic numbers). */
 export function msisdn(suffix = '000', prefix = '23188'): string {
-  phoneSeq = (phoneSeq + 1) % 10_000;
-  return `${prefix}${String(phoneSeq).padStart(4, '0')}${suffix}`;
+  seq = (seq + 1) % 10_000;
+  return `${prefix}${String((process.pid * 7 + seq) % 10_000).padStart(4, '0')}${suffix}`;
 }
 
-export async function party(m: MerchantFixture, phone = msisdn('000')): Promise<number> {
-  const res = await m.api.post('/v1/parties/create', { fullname: 'Amara Kamara', phone, email: 'amara@example.com', country_code: 'LR' });
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body.id;
-}
-
-export async function counterparty(m: MerchantFixture, party_id: number): Promise<number> {
-  const res = await m.api.post('/v1/counterparties/create', { relationship_type: 'CUSTOMER', party_id });
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body.id;
-}
-
+/** A published invoice (or order) whose items are `items` (unit amounts in major units). */
 export async function publishedInvoice(
   m: MerchantFixture,
   opts: { currency?: string; items?: { amount: number; qty?: number }[]; fee_bearer?: 'PAYER' | 'PAYEE'; kind?: 'invoices' | 'orders'; counterparty_id?: number } = {},
 ): Promise<Invoice> {
   const kind = opts.kind ?? 'invoices';
   const currency = opts.currency ?? 'USD';
-  const cp = opts.counterparty_id ?? (await counterparty(m, await party(m)));
-  const created = await m.api.post(`/v1/${kind}/create`, { counterparty_id: cp, currency, note: 'test', fee_bearer: opts.fee_bearer ?? 'PAYER', as_payment_link: false });
-  assert.equal(created.status, 200, JSON.stringify(created.body));
-  const id = created.body.id;
-  for (const item of opts.items ?? [{ amount: 100 }]) {
-    const added = await m.api.post(`/v1/${kind}/${id}/items/add`, { name: 'Item', currency, qty: item.qty ?? 1, amount: item.amount });
-    assert.equal(added.status, 200, JSON.stringify(added.body));
-  }
-  const published = await m.api.put(`/v1/${kind}/publish/${id}`);
-  assert.equal(published.status, 200, JSON.stringify(published.body));
-  return {
-    id,
-    number: published.body.invoice_number ?? published.body.order_number,
-    currency,
-    total_amount: published.body.total_amount,
-    source_type: kind === 'invoices' ? 'INVOICE' : 'ORDER',
-  };
+  const s = await source(m.api, kind, { currency, fee_bearer: opts.fee_bearer ?? 'PAYER', ...(opts.counterparty_id ? { counterparty_id: opts.counterparty_id } : {}) });
+  for (const item of opts.items ?? [{ amount: 100 }]) await addItem(m.api, kind, s.id, { currency, qty: item.qty ?? 1, amount: item.amount });
+  const p = ok(await m.api.put(`/v1/${kind}/publish/${s.id}`));
+  return { id: s.id, number: p.invoice_number ?? p.order_number, currency, total_amount: p.total_amount, source_type: kind === 'invoices' ? 'INVOICE' : 'ORDER' };
 }
 
 export async function paymentAccount(
@@ -65,30 +42,33 @@ export async function paymentAccount(
   const method = opts.method ?? 'MTN_MOMO_LBR';
   const isCard = method === 'CREDIT_CARD';
   const number = opts.number ?? msisdn('000');
-  const party_id = opts.party_id ?? (await party(m, isCard ? msisdn('000') : number));
-  const res = await m.api.post(
-    '/v1/payment-accounts/create',
-    {
-      account_name: isCard ? 'Customer Card' : 'MoMo wallet',
-      provider: opts.provider ?? (isCard ? 'STRIPE' : 'PAWAPAY'),
-      method,
-      party_id,
-      ...(isCard ? {} : { country_code: method.endsWith('_RWA') ? 'RW' : 'LR', insensitive_account_number: number }),
-    },
-    { operation_type: opts.operation ?? 'COLLECTION' },
-  );
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body.id;
+  const party_id = opts.party_id ?? (await party(m.api, isCard ? {} : { phone: number })).id;
+  const body = {
+    account_name: isCard ? 'Customer Card' : 'MoMo wallet',
+    provider: opts.provider ?? (isCard ? 'STRIPE' : 'PAWAPAY'),
+    method,
+    party_id,
+    ...(isCard ? {} : { country_code: method.endsWith('_RWA') ? 'RW' : 'LR', insensitive_account_number: number }),
+  };
+  return ok(await m.api.post('/v1/payment-accounts/create', body, { operation_type: opts.operation ?? 'COLLECTION' })).id;
 }
 
 export async function checkoutSession(m: MerchantFixture, inv: Invoice): Promise<number> {
-  const res = await m.api.post('/v1/sessions/checkout', { source_id: inv.id, source_type: inv.source_type });
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body.id;
+  return ok(await m.api.post('/v1/sessions/checkout', { source_id: inv.id, source_type: inv.source_type })).id;
 }
 
 export function collect(m: MerchantFixture, session_id: number, account_id: number, currency = 'USD', reference_id: string = randomUUID()) {
   return m.api.post('/v1/executions/collection', { session_id: String(session_id), payment_account_id: String(account_id), currency, reference_id });
+}
+
+/** A completed collection on an instant sandbox number; returns its payment intent id and response. */
+export async function completedCollection(m: MerchantFixture, opts: { amount?: number; currency?: string; pay_in?: string } = {}) {
+  const inv = await publishedInvoice(m, { currency: opts.currency ?? 'USD', items: [{ amount: opts.amount ?? 100 }] });
+  const account = await paymentAccount(m, { number: msisdn('000') });
+  const res = await collect(m, await checkoutSession(m, inv), account, opts.pay_in ?? inv.currency);
+  const body = ok(res);
+  if (body.status !== 'COMPLETED') throw new Error(`instant collection ended ${body.status}: ${res.text}`);
+  return { invoice: inv, account, response: body, payment_intent_id: Number(res.headers.get('x-payment-intent-id')) };
 }
 
 export function passcodeBody(m: MerchantFixture, code = m.passcode) {
@@ -99,19 +79,28 @@ export function passcodeBody(m: MerchantFixture, code = m.passcode) {
 }
 
 export async function payoutSession(m: MerchantFixture, account_id: number, amount: number, currency = 'USD'): Promise<number> {
-  const res = await m.api.post('/v1/sessions/payout', { payout_account_id: account_id, amount, currency });
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body.id;
+  return ok(await m.api.post('/v1/sessions/payout', { payout_account_id: account_id, amount, currency })).id;
 }
 
 export function payout(m: MerchantFixture, session_id: number, account_id: number, reference_id: string = randomUUID(), code?: string) {
   return m.api.post('/v1/executions/payout', { session_id: String(session_id), payout_account_id: String(account_id), reference_id, passcode: passcodeBody(m, code) });
 }
 
-export async function wallet(m: MerchantFixture, currency: string): Promise<{ id: number; available_balance: number; pending_balance: number }> {
-  const res = await m.api.get('/v1/wallets');
-  assert.equal(res.status, 200);
-  const w = res.body.find((x: { currency: string }) => x.currency === currency);
-  assert.ok(w, `a ${currency} wallet`);
+export interface WalletBody {
+  id: number;
+  currency: string;
+  available_balance: number;
+  pending_balance: number;
+}
+
+export async function wallet(api: Api, currency: string): Promise<WalletBody> {
+  const list = ok<WalletBody[]>(await api.get('/v1/wallets'));
+  const w = list.find((x) => x.currency === currency);
+  if (!w) throw new Error(`no ${currency} wallet`);
   return w;
 }
+
+export function inMinutes(clockNow: Date, minutes: number): string {
+  return new Date(clockNow.getTime() + minutes * 60_000).toISOString();
+}
+

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setSourceStatus } from '../../src/store/sources.js';
+import type { ManualClock } from '../../src/clock.js';
+import { reconcileDue } from '../../src/jobs/reconcile.js';
 import { backends } from '../helpers/backends.js';
 import { assertNotFound, counterparty, locs, newPhone, ok, published, refusedAt, source } from '../helpers/objects.js';
 import { useServer } from '../helpers/server.js';
@@ -197,13 +198,16 @@ for (const backend of backends()) {
       assert.deepEqual(ok(await m.api.get('/v1/links/pay', q)), pay, 'the link is stable');
       refusedAt(await m.api.get('/v1/links/receipt', q), 'query.source_number', /receipt link exists once it is PAID/);
 
-      await h.database.transaction(async (tx) => {
-        await setSourceStatus(tx, draft.id, 'PROCESSING', { at: h.clock.now() });
-      });
+      // A real collection: PROCESSING while the payer approves (number ending 001), then PAID.
+      const party_id = ok(await m.api.get(`/v1/invoices/retrieve/${draft.id}`)).counterparty.party.id;
+      const account = ok(
+        await m.api.post('/v1/payment-accounts/create', { account_name: 'w', provider: 'PAWAPAY', method: 'MTN_MOMO_LBR', party_id, insensitive_account_number: '231881230001' }, { operation_type: 'COLLECTION' }),
+      );
+      const session = ok(await m.api.post('/v1/sessions/checkout', { source_id: draft.id, source_type: 'INVOICE' }));
+      ok(await m.api.post('/v1/executions/collection', { session_id: String(session.id), payment_account_id: String(account.id), currency: 'USD', reference_id: crypto.randomUUID() }));
       assert.deepEqual(ok(await m.api.get('/v1/links/pay', q)), pay, 'still served while a payment is in flight');
-      await h.database.transaction(async (tx) => {
-        await setSourceStatus(tx, draft.id, 'PAID', { at: h.clock.now(), paid_at: h.clock.now() });
-      });
+      (h.clock as ManualClock).advance(16_000);
+      await reconcileDue(h.server.services);
       const receipt = ok(await m.api.get('/v1/links/receipt', q));
       assert.equal(receipt.url, pay.url.replace('/pay/', '/receipt/'));
 

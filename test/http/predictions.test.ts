@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assignTier } from '../../src/services/fee-admin.js';
-import { paymentSources } from '../../src/store/schema.js';
+import { addItem, ok, source as createSource } from '../helpers/objects.js';
 import { backends } from '../helpers/backends.js';
 import type { MerchantFixture } from '../helpers/server.js';
 import { useServer } from '../helpers/server.js';
@@ -33,26 +33,19 @@ for (const backend of backends()) {
   describe(`predictions API [${backend}]`, () => {
     const h = useServer(backend);
 
-    async function source(m: MerchantFixture, over: Partial<typeof paymentSources.$inferInsert> = {}): Promise<number> {
-      const at = h.clock.now();
-      const [row] = await h.database.db
-        .insert(paymentSources)
-        .values({
-          merchant_id: m.merchant_id,
-          source_type: 'INVOICE',
-          number: `INV-2026-${Math.floor(Math.random() * 1e5)
-            .toString()
-            .padStart(5, '0')}`,
-          currency: 'USD',
-          total_amount_minor: 10_000n,
-          status: 'ACTIVE',
-          fee_bearer: 'PAYER',
-          created_at: at,
-          updated_at: at,
-          ...over,
-        })
-        .returning();
-      return row!.id;
+    /** A published invoice (or order) of one item through the API; `status` IDLE leaves it a draft, CANCELED cancels it. */
+    async function source(
+      m: MerchantFixture,
+      over: { source_type?: 'INVOICE' | 'ORDER'; currency?: string; fee_bearer?: 'PAYER' | 'PAYEE'; amount?: number; status?: 'IDLE' | 'ACTIVE' | 'CANCELED' } = {},
+    ): Promise<number> {
+      const path = over.source_type === 'ORDER' ? 'orders' : 'invoices';
+      const currency = over.currency ?? 'USD';
+      const s = await createSource(m.api, path, { currency, fee_bearer: over.fee_bearer ?? 'PAYER' });
+      await addItem(m.api, path, s.id, { currency, amount: over.amount ?? 100 });
+      if (over.status === 'IDLE') return s.id;
+      ok(await m.api.put(`/v1/${path}/publish/${s.id}`));
+      if (over.status === 'CANCELED') ok(await m.api.delete(`/v1/${path}/cancel/${s.id}`));
+      return s.id;
     }
 
     describe('amount-and-fees', () => {
@@ -209,7 +202,7 @@ for (const backend of backends()) {
         assert.equal(lrd.body.payer_currency, 'LRD');
         assert.equal(lrd.body.payee_amount, '100.00');
         assert.notEqual(lrd.body.fx_fee, null);
-        const payee = await source(m, { source_type: 'ORDER', number: 'ORD-2026-00001', fee_bearer: 'PAYEE', currency: 'RWF', total_amount_minor: 5000n, status: 'PROCESSING' });
+        const payee = await source(m, { source_type: 'ORDER', fee_bearer: 'PAYEE', currency: 'RWF', amount: 5000 });
         const rwf = await m.api.get(SOURCE, { source_type: 'ORDER', source_id: payee, target_currency: 'RWF', payment_method: 'AIRTEL_RWA', provider: 'PAWAPAY' });
         assert.deepEqual([rwf.body.payer_amount, rwf.body.payee_amount, rwf.body.platform_fee, rwf.body.gateway_fee], ['5000', '4825', '75', '100']);
       });
@@ -224,7 +217,7 @@ for (const backend of backends()) {
         const mine = await source(m);
         assert.equal((await m.api.get(SOURCE, { ...q, source_type: 'ORDER', source_id: mine })).status, 404);
 
-        for (const status of ['IDLE', 'CANCELED']) {
+        for (const status of ['IDLE', 'CANCELED'] as const) {
           const id = await source(m, { status });
           const res = await m.api.get(SOURCE, { ...q, source_type: 'INVOICE', source_id: id });
           assert.equal(res.status, 422, status);

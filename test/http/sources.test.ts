@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sql } from 'drizzle-orm';
 import type { ManualClock } from '../../src/clock.js';
-import { setSourceStatus } from '../../src/store/sources.js';
+import { reconcileDue } from '../../src/jobs/reconcile.js';
 import { backends } from '../helpers/backends.js';
 import {
   addItem,
@@ -21,7 +20,7 @@ import {
   source,
   type SourcePath,
 } from '../helpers/objects.js';
-import { type Harness, useServer } from '../helpers/server.js';
+import { useServer } from '../helpers/server.js';
 
 const COMMON_KEYS = [
   'as_payment_link',
@@ -44,27 +43,6 @@ const KINDS: { path: SourcePath; type: 'INVOICE' | 'ORDER'; prefix: string; numb
   { path: 'invoices', type: 'INVOICE', prefix: 'INV', number: 'invoice_number', idField: 'invoice_id', items: 'invoice_items', due: true },
   { path: 'orders', type: 'ORDER', prefix: 'ORD', number: 'order_number', idField: 'order_id', items: 'order_items', due: false },
 ];
-
-/** Move a source the way the money core will (start_payment → settle), with a stored collection that paid it. */
-async function payDirectly(h: Harness, merchant_id: number, source_id: number, opts: { paymentAccountId?: number } = {}) {
-  const at = h.clock.now();
-  return h.database.transaction(async (tx) => {
-    await setSourceStatus(tx, source_id, 'PROCESSING', { at });
-    const res = await tx.execute(sql`
-      insert into executions (merchant_id, operation_type, reference_id, request_hash, status, source_type, source_id, payment_account_id,
-        provider, method, payer_amount_minor, payer_currency, payee_amount_minor, payee_currency, platform_fee_minor, platform_currency,
-        gateway_fee_minor, gateway_currency, fx_fee_minor, fx_rate, fx_currency_from, fx_currency_to, provider_transaction_id,
-        completed_at, created_at, updated_at)
-      select ${merchant_id}, 'COLLECTION', gen_random_uuid()::text, 'test', 'COMPLETED', source_type, id, ${opts.paymentAccountId ?? null},
-        'PAWAPAY', 'MTN_MOMO_LBR', 1195000, 'LRD', total_amount_minor, currency, 90, currency,
-        120, currency, 31, 192.5, currency, 'LRD', 'pp_123', ${at}, ${at}, ${at}
-      from payment_sources where id = ${source_id}
-      returning id`);
-    const execution_id = Number((res as unknown as { rows: { id: bigint }[] }).rows[0]!.id);
-    await setSourceStatus(tx, source_id, 'PAID', { at, paid_at: at, paid_execution_id: execution_id });
-    return execution_id;
-  });
-}
 
 for (const backend of backends()) {
   for (const k of KINDS) {
@@ -264,19 +242,23 @@ for (const backend of backends()) {
         refusedAt(await m.api.get(`${base}/receipt/${s.id}`), 'path.id', /is ACTIVE; its receipt exists once it is PAID/);
         refusedAt(await m.api.get(`${base}/receipt/number/${s[k.number]}`), `path.${k.number}`, /is ACTIVE/);
 
-        await h.database.transaction((tx) => setSourceStatus(tx, s.id, 'PROCESSING', { at: h.clock.now() }));
-        refusedAt(await m.api.delete(`${base}/cancel/${s.id}`), 'path.id', /payment is in flight/);
-        refusedAt(await m.api.get(`${base}/receipt/${s.id}`), 'path.id', /is PROCESSING/);
-        await h.database.transaction((tx) => setSourceStatus(tx, s.id, 'ACTIVE', { at: h.clock.now() }));
-
+        // A real collection: the payer approves on the handset after 15 s (sandbox number ending 001), paying in LRD.
         const party = ok(await m.api.get(`${base}/retrieve/${s.id}`)).counterparty.party;
         const account = ok(
-          await m.api.post('/v1/payment-accounts/create', { account_name: 'Amara MTN Wallet', provider: 'PAWAPAY', method: 'MTN_MOMO_LBR', party_id: party.id, insensitive_account_number: '231771234567' }, { operation_type: 'COLLECTION' }),
+          await m.api.post('/v1/payment-accounts/create', { account_name: 'Amara MTN Wallet', provider: 'PAWAPAY', method: 'MTN_MOMO_LBR', party_id: party.id, insensitive_account_number: '231881234001' }, { operation_type: 'COLLECTION' }),
         );
-        (h.clock as ManualClock).advance(60_000);
-        await payDirectly(h, m.merchant_id, s.id, { paymentAccountId: account.id });
+        const session = ok(await m.api.post('/v1/sessions/checkout', { source_id: s.id, source_type: k.type }));
+        const execution = ok(await m.api.post('/v1/executions/collection', { session_id: String(session.id), payment_account_id: String(account.id), currency: 'LRD', reference_id: crypto.randomUUID() }));
+        assert.equal(execution.status, 'PROCESSING');
+        refusedAt(await m.api.delete(`${base}/cancel/${s.id}`), 'path.id', /payment is in flight/);
+        refusedAt(await m.api.get(`${base}/receipt/${s.id}`), 'path.id', /is PROCESSING/);
+
+        (h.clock as ManualClock).advance(16_000);
+        await reconcileDue(h.server.services);
         refusedAt(await m.api.delete(`${base}/cancel/${s.id}`), 'path.id', /paid .* cannot be canceled/);
         const receipt = ok(await m.api.get(`${base}/receipt/${s.id}`));
+        const done = ok(await m.api.get(`/v1/status/collection/${execution.reference_id}`));
+        assert.equal(done.status, 'COMPLETED');
         assert.deepEqual(ok(await m.api.get(`${base}/receipt/number/${s[k.number]}`)), receipt);
         assert.equal(receipt[k.idField], s.id);
         assert.equal(receipt[k.number], s[k.number]);
@@ -285,21 +267,24 @@ for (const backend of backends()) {
         assert.equal(receipt.paid_at, h.clock.now().toISOString());
         assert.equal(receipt.counterparty_name, party.fullname);
         assert.equal(receipt.counterparty_phone, party.phone);
-        assert.equal(receipt.payer_amount, 11950);
+        assert.equal(receipt.payer_amount, done.payer_amount);
         assert.equal(receipt.payer_currency, 'LRD');
         assert.equal(receipt.payee_amount, 59.97);
-        assert.equal(receipt.platform_fee, 0.9);
-        assert.equal(receipt.gateway_fee, 1.2);
-        assert.equal(receipt.fx_fee, 0.31);
-        assert.equal(receipt.fx_rate, '192.5');
+        assert.equal(receipt.payee_currency, 'USD');
+        const c = (n: number) => Math.round(n * 100);
+        assert.ok(receipt.platform_fee > 0 && receipt.gateway_fee > 0 && receipt.fx_fee > 0);
+        assert.ok(c(receipt.platform_fee) + c(receipt.gateway_fee) + c(receipt.fx_fee) > 0);
+        assert.equal(receipt.fx_currency_from, 'USD');
+        assert.equal(receipt.fx_currency_to, 'LRD');
+        assert.match(receipt.fx_rate, /^\d+(\.\d+)?$/);
         assert.equal(receipt.payment_provider, 'PAWAPAY');
         assert.equal(receipt.payment_method, 'MTN_MOMO_LBR');
         assert.equal(receipt.account_name, 'Amara MTN Wallet');
         assert.equal(receipt.gateway_confirmed_at, h.clock.now().toISOString());
-        assert.equal(receipt.provider_transaction_id, 'pp_123');
+        assert.equal(receipt.provider_transaction_id, done.provider_transaction_id);
         assert.deepEqual(receipt.items.map((i: any) => [i.name, i.qty, i.amount, i.currency]), [['Strategy Session', 3, 19.99, 'USD']]);
         assert.equal('due_date' in receipt, k.due);
-        assert.ok(!JSON.stringify(receipt).includes('231771234567'), 'the account number is never shown');
+        assert.ok(!JSON.stringify(receipt).includes('231881234001'), 'the account number is never shown');
         const paid = ok(await m.api.get(`${base}/retrieve/${s.id}`));
         assert.equal(paid.status, 'PAID');
         assert.equal(paid.paid_at, receipt.paid_at);

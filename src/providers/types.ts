@@ -37,11 +37,24 @@ export interface CarrierResult {
   readonly retry_after_ms?: number | undefined;
 }
 
+/** A carrier's asynchronous notice about one of our requests (a webhook/callback it sent us). */
+export interface CarrierCallback {
+  readonly operation: CarrierOperation;
+  readonly idempotency_key: string;
+  readonly result: CarrierResult;
+}
+
 export interface CarrierConnector {
   readonly gateway: Gateway;
   initiate(req: CarrierRequest): Promise<CarrierResult>;
   /** The carrier's truth for a request we made (or 'not_found' if it never arrived). */
   query(operation: CarrierOperation, idempotency_key: string): Promise<CarrierResult>;
+  /**
+   * Read a callback the carrier POSTed to us (`POST /callbacks/<gateway>`). Returns undefined when
+   * the body is not one of its callbacks or fails its authenticity check; the server answers 400 then.
+   * A callback is a hint: settlement applies it once, and reconciliation still asks `query`.
+   */
+  parseCallback?(headers: Record<string, string | string[] | undefined>, body: unknown, rawBody: string): CarrierCallback | undefined;
 }
 
 /** Thrown when the carrier could not be reached or answered 5xx: the outcome is unknown, ask again later. */

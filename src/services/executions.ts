@@ -28,6 +28,7 @@ import { findWallet, findWalletForCurrency } from '../store/wallets.js';
 import type { AuthContext } from './auth.js';
 import { verifySecret } from './crypto.js';
 import type { Services } from './index.js';
+import { carrierKey } from '../providers/types.js';
 import { initiate, INITIATE_LEASE_MS, reconcile } from './settlement.js';
 import { refundableMinor } from './sessions.js';
 
@@ -139,6 +140,7 @@ async function execute(
         operation_type: op,
         reference_id,
         request_hash: fingerprint,
+        carrier_key: needsCarrier(op) ? carrierKey(auth.merchant_id, op, reference_id) : null,
         session_id: session.id,
         created_at: now,
         updated_at: now,

@@ -77,7 +77,7 @@ async function carrierRequest(d: SettlementDeps, row: ExecutionRow): Promise<Car
     row.operation_type === 'COLLECTION' ? [row.payer_amount_minor, row.payer_currency] : [row.payee_amount_minor, row.payee_currency];
   return {
     operation: op,
-    idempotency_key: carrierKey(row.merchant_id, row.operation_type, row.reference_id),
+    idempotency_key: row.carrier_key ?? carrierKey(row.merchant_id, row.operation_type, row.reference_id),
     amount_minor,
     currency,
     method: row.method as PaymentMethod,

@@ -507,6 +507,7 @@ export const executions = pgTable(
     wallet_message: text('wallet_message'),
     client_secret: text('client_secret'),
     requires_action: boolean('requires_action').notNull().default(false),
+    carrier_key: text('carrier_key'), // the idempotency key the carrier knows it by (callbacks name it)
     carrier_status: text('carrier_status'),
     next_check_at: ts('next_check_at'),
     check_attempts: integer('check_attempts').notNull().default(0),
@@ -522,6 +523,7 @@ export const executions = pgTable(
     index('executions_merchant_idx').on(t.merchant_id, t.id),
     index('executions_open_idx').on(t.next_check_at).where(sql`${t.status} in ('PENDING', 'PROCESSING')`),
     index('executions_original_idx').on(t.original_execution_id),
+    uniqueIndex('executions_carrier_key').on(t.carrier_key),
     check('executions_status_check', sql`${t.status} in ('PENDING', 'PROCESSING', 'COMPLETED', 'FAILED')`),
     check('executions_operation_check', sql`${t.operation_type} in ('COLLECTION', 'PAYOUT', 'TRANSFER', 'REFUND')`),
     check('executions_amounts_check', sql`${t.payer_amount_minor} > 0 and ${t.payee_amount_minor} >= 0 and ${t.refunded_minor} >= 0`),
@@ -573,4 +575,159 @@ export const sandboxCarrierTxns = pgTable(
     updated_at: updatedAt(),
   },
   (t) => [index('sandbox_carrier_txns_due_idx').on(t.final_at)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Background work: a small durable queue of our own (FOR UPDATE SKIP LOCKED). Why not pg-boss:
+// its schedules use the database's now(), so the injected clock could not drive them, and on the
+// embedded database its polling competes with the API for the single connection.
+// ---------------------------------------------------------------------------------------------
+
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    queue: text('queue').notNull(),
+    payload: jsonb('payload').notNull(),
+    status: text('status').notNull(), // queued | running | done | dead
+    run_at: ts('run_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    max_attempts: integer('max_attempts').notNull(),
+    locked_until: ts('locked_until'),
+    locked_by: text('locked_by'),
+    dedupe_key: text('dedupe_key'),
+    last_error: text('last_error'),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+    finished_at: ts('finished_at'),
+  },
+  (t) => [
+    index('jobs_due_idx').on(t.queue, t.run_at).where(sql`${t.status} = 'queued'`),
+    index('jobs_running_idx').on(t.locked_until).where(sql`${t.status} = 'running'`),
+    // At most one live job per (queue, dedupe key): a recurring sweep is scheduled once however many instances run.
+    uniqueIndex('jobs_dedupe_key').on(t.queue, t.dedupe_key).where(sql`${t.dedupe_key} is not null and ${t.status} in ('queued', 'running')`),
+    check('jobs_status_check', sql`${t.status} in ('queued', 'running', 'done', 'dead')`),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Signed webhooks (beyond Dollr): endpoints, events (an outbox written in the same transaction as
+// the status change), deliveries and their attempts.
+// ---------------------------------------------------------------------------------------------
+
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: id(),
+    merchant_id: ref('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    url: text('url').notNull(),
+    description: text('description').notNull().default(''),
+    secret: text('secret').notNull(), // HMAC key; shown once at creation, never returned again
+    enabled_events: jsonb('enabled_events').notNull(), // ["*"] or a list of event types
+    status: text('status').notNull().default('enabled'), // enabled | disabled
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+    deleted_at: ts('deleted_at'),
+  },
+  (t) => [index('webhook_endpoints_merchant_idx').on(t.merchant_id, t.id)],
+);
+
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    id: id(),
+    merchant_id: ref('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    type: text('type').notNull(), // execution.processing | execution.completed | execution.failed | source.paid
+    dedupe_key: text('dedupe_key').notNull(), // one event per fact (e.g. execution id + status)
+    payload: jsonb('payload').notNull(),
+    created_at: createdAt(),
+  },
+  (t) => [uniqueIndex('webhook_events_dedupe_key').on(t.merchant_id, t.dedupe_key), index('webhook_events_merchant_idx').on(t.merchant_id, t.id)],
+);
+
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: id(),
+    merchant_id: ref('merchant_id').notNull(),
+    event_id: ref('event_id')
+      .notNull()
+      .references(() => webhookEvents.id),
+    endpoint_id: ref('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    status: text('status').notNull(), // pending | succeeded | failed
+    attempts: integer('attempts').notNull().default(0),
+    next_attempt_at: ts('next_attempt_at'),
+    last_attempt_at: ts('last_attempt_at'),
+    last_status_code: integer('last_status_code'),
+    last_error: text('last_error'),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    index('webhook_deliveries_endpoint_idx').on(t.endpoint_id, t.id),
+    uniqueIndex('webhook_deliveries_event_endpoint_key').on(t.event_id, t.endpoint_id),
+    check('webhook_deliveries_status_check', sql`${t.status} in ('pending', 'succeeded', 'failed')`),
+  ],
+);
+
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    delivery_id: ref('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id),
+    attempted_at: ts('attempted_at').notNull(),
+    status_code: integer('status_code'),
+    duration_ms: integer('duration_ms').notNull(),
+    error: text('error'),
+    response_excerpt: text('response_excerpt'),
+  },
+  (t) => [index('webhook_attempts_delivery_idx').on(t.delivery_id, t.id)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// The merchant portal and the operator area: users with hashed passwords, cookie sessions.
+// ---------------------------------------------------------------------------------------------
+
+export const portalUsers = pgTable(
+  'portal_users',
+  {
+    id: id(),
+    merchant_id: ref('merchant_id').references(() => merchants.id), // null for operators
+    email: text('email').notNull(),
+    password_hash: text('password_hash').notNull(),
+    role: text('role').notNull(), // owner | operator
+    failed_logins: integer('failed_logins').notNull().default(0),
+    locked_until: ts('locked_until'),
+    last_login_at: ts('last_login_at'),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('portal_users_email_key').on(sql`lower(${t.email})`),
+    check('portal_users_role_check', sql`${t.role} in ('owner', 'operator')`),
+    check('portal_users_owner_has_merchant', sql`(${t.role} = 'operator') = (${t.merchant_id} is null)`),
+  ],
+);
+
+export const portalSessions = pgTable(
+  'portal_sessions',
+  {
+    token_hash: text('token_hash').primaryKey(), // sha256 of the cookie value; the cookie itself is never stored
+    user_id: ref('user_id')
+      .notNull()
+      .references(() => portalUsers.id),
+    csrf_token: text('csrf_token').notNull(),
+    created_at: createdAt(),
+    expires_at: ts('expires_at').notNull(),
+    last_seen_at: ts('last_seen_at').notNull(),
+  },
+  (t) => [index('portal_sessions_user_idx').on(t.user_id), index('portal_sessions_expiry_idx').on(t.expires_at)],
 );

@@ -23,6 +23,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     RATE_LIMIT_IP_PER_MIN: num({ default: 600 }),
     RATE_LIMIT_STORE: str({ default: 'auto', choices: ['auto', 'memory', 'postgres'] }),
     SANDBOX_BOOTSTRAP: bool({ default: true }),
+    SANDBOX_TIME_SCALE: num({ default: 1, desc: 'Multiplies the sandbox carriers\' delays (0.01: a 15 s approval takes 150 ms)' }),
     PRICING_CACHE_TTL_MS: num({ default: 5000, desc: 'how long an instance reuses fee/FX reference rows (0 = read them for every quote)' }),
     DOLLR_SANDBOX_CLIENT_ID: str({ default: '' }),
     DOLLR_SANDBOX_CLIENT_SECRET: str({ default: '' }),
@@ -69,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       client_secret: e.DOLLR_SANDBOX_CLIENT_SECRET || undefined,
       passcode: e.DOLLR_SANDBOX_PASSCODE || undefined,
       phone: e.DOLLR_SANDBOX_PHONE,
+      time_scale: e.SANDBOX_TIME_SCALE,
     },
   };
 }

@@ -78,7 +78,7 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
   const limiter = new RateLimiter(useDbCounters ? new PostgresCounterStore(database) : new MemoryCounterStore(), ctx.clock, config.rate_limit);
   const book = new AccountBook();
   const connectors: Partial<Record<Gateway, CarrierConnector>> = {
-    PAWAPAY: new SandboxMomo(database, ctx.clock),
+    PAWAPAY: new SandboxMomo(database, ctx.clock, config.sandbox.time_scale),
     STRIPE: new SandboxCard(database, ctx.clock),
   };
   const carriers = { for: (g: Gateway) => connectors[g] };

@@ -14,6 +14,7 @@ import type { AuthContext } from '../services/auth.js';
 import type { Services } from '../services/index.js';
 import { registerErrorHandling } from './errors.js';
 import { parseJsonBody, parseQuery } from './exact.js';
+import { callbackRoutes } from './callbacks.js';
 import { healthRoutes } from './health.js';
 import { ErrorMessage, HTTPValidationError, ValidationErrorItem } from './schemas.js';
 import { tokenRoutes } from './token.js';
@@ -112,6 +113,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<App> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { services });
+  await app.register(callbackRoutes, { services });
 
   await app.register(
     async (v1) => {

@@ -12,7 +12,7 @@ import type { ExecutionStatus, PaymentMethod } from '../domain/enums.js';
 import { AccountBook, PlatformAccount, postTransaction } from '../ledger/ledger.js';
 import { type CarrierConnector, type CarrierRequest, type CarrierResult, CarrierUnavailable, carrierKey } from '../providers/types.js';
 import type { Tx } from '../store/db.js';
-import { type ExecutionRow, findExecution, insertEvent, lockExecution, releaseRefundable, transitionExecution, updateExecution } from '../store/executions.js';
+import { type ExecutionRow, findExecution, findExecutionByCarrierKey, insertEvent, lockExecution, releaseRefundable, transitionExecution, updateExecution } from '../store/executions.js';
 import { findPaymentAccount } from '../store/payment-accounts.js';
 import { moveSourceStatus } from '../store/sources.js';
 import { findWalletForCurrency } from '../store/wallets.js';
@@ -296,4 +296,29 @@ async function failEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at: Dat
     case 'TRANSFER':
       return;
   }
+}
+
+export type CallbackOutcome = 'applied' | 'unknown_execution' | 'rejected';
+
+/**
+ * A carrier's callback: authenticated and parsed by its connector, then applied like any other
+ * carrier answer (once — a duplicate finds the execution final and moves nothing).
+ */
+export async function acceptCallback(
+  d: SettlementDeps,
+  gateway: GatewayName,
+  headers: Record<string, string | string[] | undefined>,
+  body: unknown,
+  rawBody: string,
+): Promise<CallbackOutcome> {
+  const connector = d.carriers.for(gateway);
+  const callback = connector?.parseCallback?.(headers, body, rawBody);
+  if (!callback) return 'rejected';
+  const row = await findExecutionByCarrierKey(d.ctx.database.db, callback.idempotency_key);
+  if (!row) {
+    d.ctx.log.warn({ gateway }, 'callback for an unknown carrier key');
+    return 'unknown_execution';
+  }
+  await apply(d, row.id, callback.result);
+  return 'applied';
 }

@@ -108,3 +108,8 @@ export async function reserveRefundable(ex: Executor, collection_id: number, amo
 export async function releaseRefundable(ex: Executor, collection_id: number, amount_minor: bigint): Promise<void> {
   await ex.execute(sql`update executions set refunded_minor = refunded_minor - ${amount_minor} where id = ${collection_id}`);
 }
+
+export async function findExecutionByCarrierKey(ex: Executor, carrier_key: string): Promise<ExecutionRow | undefined> {
+  const [row] = await ex.select().from(executions).where(eq(executions.carrier_key, carrier_key));
+  return row;
+}

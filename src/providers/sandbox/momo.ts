@@ -22,7 +22,11 @@ export class SandboxMomo implements CarrierConnector {
   constructor(
     private readonly database: Database,
     private readonly clock: Clock,
-  ) {}
+    /** Multiplies every scenario delay (SANDBOX_TIME_SCALE): demos and black-box tests run faster. */
+    private readonly time_scale = 1,
+  ) {
+    if (!(time_scale > 0)) throw new Error('assertion: SANDBOX_TIME_SCALE must be positive');
+  }
 
   async initiate(req: CarrierRequest): Promise<CarrierResult> {
     const existing = await this.find(req.idempotency_key);
@@ -52,7 +56,7 @@ export class SandboxMomo implements CarrierConnector {
       provider_transaction_id: `sbx_${req.operation.slice(0, 3)}_${randomBytes(8).toString('hex')}`,
       final_status: scenario.final,
       failure_code,
-      final_at: scenario.final === 'NONE' ? null : new Date(now.getTime() + scenario.after_ms),
+      final_at: scenario.final === 'NONE' ? null : new Date(now.getTime() + Math.round(scenario.after_ms * this.time_scale)),
       callbacks_sent: 0,
       created_at: now,
       updated_at: now,

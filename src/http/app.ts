@@ -16,6 +16,7 @@ import { registerErrorHandling } from './errors.js';
 import { parseJsonBody, parseQuery } from './exact.js';
 import { callbackRoutes } from './callbacks.js';
 import { healthRoutes } from './health.js';
+import { sandboxRoutes } from './sandbox.js';
 import { ErrorMessage, HTTPValidationError, ValidationErrorItem } from './schemas.js';
 import { tokenRoutes } from './token.js';
 import { bodyAjv, paramAjv } from './validation.js';
@@ -114,6 +115,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<App> {
 
   await app.register(healthRoutes, { services });
   await app.register(callbackRoutes, { services });
+  await app.register(sandboxRoutes, { services });
 
   await app.register(
     async (v1) => {

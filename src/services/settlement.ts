@@ -322,3 +322,9 @@ export async function acceptCallback(
   await apply(d, row.id, callback.result);
   return 'applied';
 }
+
+/** A carrier-side change we learned of in-process (the card sandbox's confirm): ask the carrier and apply. */
+export async function reconcileByCarrierKey(d: SettlementDeps, carrier_key: string): Promise<ExecutionRow | undefined> {
+  const row = await findExecutionByCarrierKey(d.ctx.database.db, carrier_key);
+  return row ? reconcile(d, row) : undefined;
+}

@@ -106,7 +106,12 @@ export async function buildApp({ services, logger }: AppOptions): Promise<App> {
           'validation errors answer 422 {"detail":[{"loc","msg","type"}]}.',
       },
       servers: [],
-      components: { securitySchemes: { HTTPBearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          HTTPBearer: { type: 'http', scheme: 'bearer' },
+          RealtimeKey: { type: 'apiKey', in: 'query', name: 'access_token', description: 'A key from POST /v1/realtime-keys/collection' },
+        },
+      },
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String((json as { $id?: string }).$id ?? `def-${i}`) },
   });

@@ -12,6 +12,10 @@ import { SandboxMomo } from './providers/sandbox/momo.js';
 import type { CarrierConnector, Gateway } from './providers/types.js';
 import { AuthService, loadSigningKey } from './services/auth.js';
 import { StatusHub } from './services/events.js';
+import { acceptCallback } from './services/settlement.js';
+import { deliver, DELIVER_QUEUE } from './services/webhooks.js';
+import { Worker } from './jobs/worker.js';
+import { SANDBOX_CALLBACK_QUEUE } from './providers/sandbox/momo.js';
 import { pricerFor } from './services/pricing.js';
 import type { SettlementDeps } from './services/settlement.js';
 import type { Ctx } from './services/context.js';
@@ -58,7 +62,23 @@ export interface Server {
   readonly app: App;
   readonly services: Services;
   readonly database: Database;
+  /** Background work (npm start runs it on a timer; tests call worker.runOnce()). */
+  readonly worker: Worker;
   close(): Promise<void>;
+}
+
+/** The job queues and their handlers. */
+export function makeWorker(services: Services): Worker {
+  return new Worker(services, {
+    [SANDBOX_CALLBACK_QUEUE]: {
+      lease_ms: 30_000,
+      handler: async (payload) => {
+        const gateway = payload.gateway === 'STRIPE' ? 'STRIPE' : 'PAWAPAY';
+        await acceptCallback(services.settlement, gateway, { 'x-dollr-sandbox': '1' }, { key: payload.key }, '');
+      },
+    },
+    [DELIVER_QUEUE]: { lease_ms: 60_000, handler: (payload) => deliver(services.ctx, payload) },
+  });
 }
 
 export interface ServerOptions {
@@ -93,11 +113,14 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const services = await openServices(config, opts);
   const app = await buildApp({ services, logger: services.ctx.log });
   await app.ready();
+  const worker = makeWorker(services);
   return {
     app,
     services,
     database: services.ctx.database,
+    worker,
     async close() {
+      await worker.stop();
       await app.close();
       await services.hub.close();
       if (!opts.database) await services.ctx.database.close();

@@ -12,21 +12,12 @@ import { type Clock, ManualClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { checkInvariants } from '../../src/ledger/invariants.js';
 import { createServer, type Server } from '../../src/server.js';
-import { createMerchant, fundSandboxWallet, issueApiKey, setPasscode, type VerificationStatus } from '../../src/services/merchants.js';
 import { type Database, openDatabase } from '../../src/store/db.js';
 import type { Backend } from './backends.js';
 import { Api } from './http.js';
+import { type MerchantFixture, type MerchantOptions, newMerchant } from './merchants.js';
 
-export interface MerchantFixture {
-  merchant_id: number;
-  merchant_type: 'ORGANIZATION' | 'MICRO_ORGANIZATION';
-  client_id: string;
-  client_secret: string;
-  passcode: string;
-  phone: string;
-  token: string;
-  api: Api;
-}
+export type { MerchantFixture, MerchantOptions } from './merchants.js';
 
 export interface Harness {
   readonly backend: Backend;
@@ -38,7 +29,7 @@ export interface Harness {
   /** Every log line the server wrote (tests assert secrets never appear). */
   logs: string[];
   anon: Api;
-  merchant(opts?: { verified?: boolean; fund?: boolean; type?: 'ORGANIZATION' | 'MICRO_ORGANIZATION' }): Promise<MerchantFixture>;
+  merchant(opts?: MerchantOptions): Promise<MerchantFixture>;
   restart(): Promise<void>;
 }
 
@@ -118,38 +109,7 @@ export function useServer(backend: Backend, opts: HarnessOptions = {}): Harness 
       await h.server.close();
       await start();
     };
-    h.merchant = async (o = {}) => {
-      const ctx = h.server.services.ctx;
-      const phone = `2317${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
-      const m = await createMerchant(ctx, {
-        name: `Test Merchant ${randomBytes(3).toString('hex')}`,
-        type: o.type ?? 'ORGANIZATION',
-        email: 'merchant@example.test',
-        phone,
-        verification_status: (o.verified ?? true ? 'VERIFIED' : 'PENDING') as VerificationStatus,
-        is_sandbox: true,
-      });
-      const key = await issueApiKey(ctx, m.id);
-      const passcode = '246810';
-      await setPasscode(ctx, m.id, passcode, phone);
-      if (o.fund ?? true) {
-        await fundSandboxWallet(ctx, m.id, 'USD', '10000.00');
-        await fundSandboxWallet(ctx, m.id, 'LRD', '1000000.00');
-      }
-      const res = await h.anon.post('/v1/jwt/client/obtain/token', { client_id: key.client_id, client_secret: key.client_secret });
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      const token = (res.body as { access_token: string }).access_token;
-      return {
-        merchant_id: m.id,
-        merchant_type: m.type as MerchantFixture['merchant_type'],
-        client_id: key.client_id,
-        client_secret: key.client_secret,
-        passcode,
-        phone,
-        token,
-        api: new Api(h.baseUrl, token),
-      };
-    };
+    h.merchant = (o = {}) => newMerchant(h.server.services.ctx, h.baseUrl, o);
   });
 
   afterEach(async () => {

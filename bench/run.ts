@@ -1,0 +1,364 @@
+/**
+ * `npm run bench`: the measurements of issue #8 in one run, against a PostgreSQL this script starts
+ * itself (fsync on: an acknowledged execution is durable), printing a table with the goals marked
+ * met or not and writing every figure to bench/results/<timestamp>.json. A missed goal never fails
+ * the run; a broken ledger check does (exit 1), because then the figures are not worth reading.
+ *
+ *   npm run bench [-- --only baseline,api,growth,embedded] [-- --profile] [-- --seconds 3]
+ *   BENCH_SECONDS=3 BENCH_CONNECTIONS=16 npm run bench:api
+ *
+ * Sections: baseline (bare Fastify echo, pgbench), api (status GET, executions over many merchants,
+ * one hot wallet, latency at half rate), growth (p50 with ~10^3 and ~10^6 postings), embedded (PGlite).
+ * README "Performance, scale-out and reliability" lists every knob.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { openDatabase } from '../src/store/db.js';
+import { startTempPostgres, withDatabase } from '../scripts/pg-temp.mjs';
+import { collectionTemplate, type CollectionTemplate, openSetupServer } from '../test/helpers/bulk.js';
+import type { MerchantFixture } from '../test/helpers/merchants.js';
+import { freePort, loadEnv, REPO_ROOT, type ServerProcess, startServerProcess } from '../test/helpers/processes.js';
+import { answeredNote, countPostings, loadLedgerHistory, prepareFeed, verifyCollections, type LedgerCheck } from './lib/collections.js';
+import { cannon, type LoadResult, paced, type Req } from './lib/load.js';
+import { createPgbenchSchema, pgbench, type PgbenchResult } from './lib/pgbench.js';
+import { type Figures, goalLines, goals, loadRow, pgbenchRow, table } from './lib/report.js';
+
+const BENCH_DIR = fileURLToPath(new URL('./', import.meta.url));
+const SECTIONS = ['baseline', 'api', 'growth', 'embedded'] as const;
+type Section = (typeof SECTIONS)[number];
+
+function options(argv: string[], env: NodeJS.ProcessEnv) {
+  const arg = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    if (i >= 0) return argv[i + 1];
+    return argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  };
+  const num = (v: string | undefined, d: number) => (v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : d);
+  const seconds = num(arg('seconds') ?? env.BENCH_SECONDS, 10);
+  const only = (arg('only') ?? env.BENCH_ONLY ?? SECTIONS.join(',')).split(',').map((s) => s.trim()) as Section[];
+  for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; choose from ${SECTIONS.join(', ')}`);
+  return {
+    seconds,
+    warmup_seconds: num(env.BENCH_WARMUP_SECONDS, Math.min(3, seconds)),
+    connections: num(env.BENCH_CONNECTIONS, 32),
+    merchants: num(env.BENCH_MERCHANTS, 50),
+    pgbench_clients: (env.BENCH_PGBENCH_CLIENTS ?? '1,8,32').split(',').map(Number),
+    pgbench_seconds: num(env.BENCH_PGBENCH_SECONDS, seconds),
+    growth_postings: num(env.BENCH_GROWTH_POSTINGS, 1_000_000),
+    growth_merchants: num(env.BENCH_GROWTH_MERCHANTS, 10),
+    /** sessions prepared per second of a one-connection run (more than one connection can do) */
+    growth_sessions_per_s: num(env.BENCH_GROWTH_SESSIONS_PER_S, 1000),
+    embedded_merchants: num(env.BENCH_EMBEDDED_MERCHANTS, 10),
+    embedded_sessions: num(env.BENCH_EMBEDDED_SESSIONS, Math.max(3000, 1500 * seconds)),
+    pool_max: env.BENCH_POOL_MAX,
+    profile: argv.includes('--profile'),
+    only: new Set(only),
+  };
+}
+type Options = ReturnType<typeof options>;
+
+const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  await c.query(`create database ${name}`);
+  await c.end();
+  return withDatabase(adminUrl, name);
+}
+
+/** Run `fn` over `items` with at most `n` at once (merchant creation hashes secrets: CPU-bound). */
+async function limited<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+async function merchantsWithTemplates(env: Record<string, string>, count: number): Promise<CollectionTemplate[]> {
+  const setup = await openSetupServer(env);
+  try {
+    const merchants = await limited(Array.from({ length: count }, (_, i) => i), 4, () => setup.merchant());
+    return await limited(merchants, 4, (m: MerchantFixture) => collectionTemplate(m, { suffix: '000', amount: 25 }));
+  } finally {
+    await setup.close();
+  }
+}
+
+function serverEnv(o: Options, db: Record<string, string>): Record<string, string> {
+  return loadEnv({ ...db, ...(o.pool_max ? { DATABASE_POOL_MAX: o.pool_max } : {}) });
+}
+
+function profileArgs(o: Options, name: string): string[] {
+  if (!o.profile) return [];
+  const dir = join(BENCH_DIR, 'profiles');
+  mkdirSync(dir, { recursive: true });
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${stamp()}.cpuprofile`];
+}
+
+/** Per-row notes for the table (what the 200s answered). */
+const notes: Record<string, string> = {};
+const withLedger = (note: string, c: LedgerCheck | undefined) => [note, c ? `ledger ${c.ok ? 'ok' : 'BROKEN'}` : ''].filter(Boolean).join('; ');
+
+const stamp = () => new Date().toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+
+// ---------------------------------------------------------------------------------------------
+
+async function baselines(o: Options, pgServer: Awaited<ReturnType<typeof startTempPostgres>>, out: Record<string, unknown>, f: Figures) {
+  log('baseline: bare Fastify echo in its own process');
+  const port = await freePort();
+  const echo = spawn(process.execPath, [join(BENCH_DIR, 'echo-server.mjs')], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    echo.stdout.on('data', (c: Buffer) => String(c).includes('listening') && resolve());
+    echo.once('exit', () => reject(new Error('echo server exited')));
+  });
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    const body = JSON.stringify({ session_id: '123', payment_account_id: '456', currency: 'USD', reference_id: '2f1c7a9e-4b6d-4c1e-9f3a-6b2d8e0c5a71' });
+    f.echoGet = await cannon({ url, connections: o.connections, duration_s: o.seconds, next: () => ({ method: 'GET', path: '/echo' }) });
+    const post: Req = { method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body };
+    const echoPost = await cannon({ url, connections: o.connections, duration_s: o.seconds, next: () => post });
+    out.fastify_echo = { get: f.echoGet, post: echoPost };
+  } finally {
+    echo.kill('SIGTERM');
+  }
+
+  log(`baseline: pgbench (clients ${o.pgbench_clients.join(', ')}, ${o.pgbench_seconds} s each)`);
+  const db = 'pgbench';
+  await createDatabase(pgServer.url, db);
+  await createPgbenchSchema(withDatabase(pgServer.url, db), o.merchants);
+  const common = { bin: pgServer.bin, port: pgServer.port, database: db, clients: o.pgbench_clients, seconds: o.pgbench_seconds, merchants: o.merchants };
+  const single = await pgbench({ ...common, script: 'insert.sql' });
+  f.pgExec = await pgbench({ ...common, script: 'execution.sql' });
+  f.pgHot = await pgbench({ ...common, script: 'execution.sql', merchants: 1 });
+  out.pgbench = { single_insert: single, execution_shaped: f.pgExec, hot_row: f.pgHot };
+  return { single };
+}
+
+async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPostgres>>, out: Record<string, unknown>, f: Figures, checks: Record<string, LedgerCheck>) {
+  const url = await createDatabase(pgServer.url, 'bench');
+  log(`api: ${o.merchants} merchants with a published invoice, an instant MoMo account (…000) and a session each`);
+  const templates = await merchantsWithTemplates({ DATABASE_URL: url }, o.merchants);
+  const db = await openDatabase({ database_url: url, pool_max: 4 });
+  let server: ServerProcess | undefined;
+  try {
+    server = await startServerProcess({ env: serverEnv(o, { DATABASE_URL: url }), nodeArgs: profileArgs(o, 'executions'), echoErrors: true });
+
+    log(`api: warm-up ${o.warmup_seconds} s`);
+    const warmCount = 3000;
+    const warm = await prepareFeed(db, templates, warmCount);
+    const w = await cannon({ url: server.url, connections: o.connections, duration_s: o.warmup_seconds, amount: warmCount, next: warm.next, onResponse: warm.onResponse });
+    const estimate = Math.max(50, w.ok_rps);
+
+    log(`api: (2) collections over ${templates.length} merchants, ${o.seconds} s, ${o.connections} connections (warm-up ran ${estimate}/s)`);
+    const feed = await prepareFeed(db, templates, Math.ceil(estimate * o.seconds * 2) + o.connections);
+    f.exec = await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, amount: feed.remaining, next: feed.next, onResponse: feed.onResponse });
+    checks.executions = await verifyCollections(db, feed.acked);
+    out.executions = { ...f.exec, answered: feed.answered, error_samples: feed.errorSamples, ledger_check: checks.executions };
+    notes.exec = answeredNote(feed);
+    if (o.profile) {
+      await server.stop();
+      log(`api: CPU profile of the execution benchmark written under bench/profiles/ (open it in Chrome DevTools → Performance, or speedscope)`);
+      server = await startServerProcess({ env: serverEnv(o, { DATABASE_URL: url }), echoErrors: true });
+    }
+
+    log(`api: (1) GET /v1/status/collection/{reference_id} on ${feed.acked.size} executions, ${o.seconds} s`);
+    const refs = [...feed.acked.keys()].map((ref) => [ref, feed.tokenOf.get(ref)!] as const);
+    let i = 0;
+    const statusNext = (): Req => {
+      const [ref, token] = refs[i++ % refs.length]!;
+      return { method: 'GET', path: `/v1/status/collection/${ref}`, headers: { authorization: `Bearer ${token}` } };
+    };
+    f.statusGet = refs.length ? await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, next: statusNext }) : undefined;
+    out.status_get = f.statusGet;
+
+    log(`api: (3) collections on ONE merchant (hot wallet), ${o.seconds} s`);
+    const hotFeed = await prepareFeed(db, [templates[0]!], Math.ceil(Math.max(f.exec.ok_rps, 50) * o.seconds * 1.5) + o.connections);
+    f.hot = await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, amount: hotFeed.remaining, next: hotFeed.next, onResponse: hotFeed.onResponse });
+    checks.hot_wallet = await verifyCollections(db, hotFeed.acked);
+    out.hot_wallet = { ...f.hot, answered: hotFeed.answered, error_samples: hotFeed.errorSamples, ledger_check: checks.hot_wallet };
+    notes.hot = answeredNote(hotFeed);
+
+    const rate = Math.max(1, Math.floor(f.exec.ok_rps / 2));
+    log(`api: (4) latency at half of (2): ${rate}/s — autocannon overallRate, then evenly paced`);
+    const feedA = await prepareFeed(db, templates, Math.ceil(rate * o.seconds * 1.2) + o.connections);
+    const halfCannon = await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, amount: feedA.remaining, overallRate: rate, next: feedA.next, onResponse: feedA.onResponse });
+    const feedB = await prepareFeed(db, templates, Math.ceil(rate * o.seconds * 1.2) + 10);
+    f.half = await paced({ url: server.url, rate, duration_s: o.seconds, next: feedB.next, onResponse: feedB.onResponse });
+    checks.half_rate = await verifyCollections(db, new Map([...feedA.acked, ...feedB.acked]));
+    out.half_rate = { autocannon_overall_rate: { ...halfCannon, answered: feedA.answered }, paced: { ...f.half, answered: feedB.answered }, ledger_check: checks.half_rate };
+    notes.halfCannon = answeredNote(feedA);
+    notes.half = answeredNote(feedB);
+    (f as Figures & { halfCannon?: LoadResult }).halfCannon = halfCannon;
+  } finally {
+    await server?.stop();
+    await db.close();
+  }
+}
+
+async function growth(o: Options, pgServer: Awaited<ReturnType<typeof startTempPostgres>>, out: Record<string, unknown>, f: Figures, checks: Record<string, LedgerCheck>) {
+  const url = await createDatabase(pgServer.url, 'bench_growth');
+  log(`growth: ${o.growth_merchants} merchants on a fresh database`);
+  const templates = await merchantsWithTemplates({ DATABASE_URL: url }, o.growth_merchants);
+  const db = await openDatabase({ database_url: url, pool_max: 4 });
+  // One connection, closed loop: p50 is the cost of one execution, with no queueing in it, so the
+  // two sizes compare even on a machine that could not keep up with a fixed rate.
+  const server = await startServerProcess({ env: serverEnv(o, { DATABASE_URL: url }), echoErrors: true });
+  try {
+    const run = async (seconds: number) => {
+      const feed = await prepareFeed(db, templates, o.growth_sessions_per_s * seconds + 10);
+      const r = await cannon({ url: server.url, connections: 1, duration_s: seconds, amount: feed.remaining, next: feed.next, onResponse: feed.onResponse });
+      return { feed, r };
+    };
+    await run(o.warmup_seconds);
+    const measure = async () => {
+      const postings = await countPostings(db);
+      const { feed, r } = await run(o.seconds);
+      return { postings_before: postings, result: r, acked: feed.acked, answered: feed.answered, note: answeredNote(feed) };
+    };
+    log('growth: p50 on one connection with the small ledger');
+    const small = await measure();
+    f.growthSmall = small.result;
+    notes.growthSmall = small.note;
+    log(`growth: loading ~${o.growth_postings} balanced history postings (generate_series)`);
+    const t0 = Date.now();
+    await loadLedgerHistory(db, o.growth_postings, (n) => log(`growth: ${n} history postings`));
+    const load_s = (Date.now() - t0) / 1000;
+    log('growth: p50 on one connection with the large ledger');
+    const large = await measure();
+    f.growthLarge = large.result;
+    notes.growthLarge = large.note;
+    checks.growth = await verifyCollections(db, new Map([...small.acked, ...large.acked]));
+    out.growth = {
+      connections: 1,
+      small: { postings_before: small.postings_before, ...small.result, answered: small.answered },
+      large: { postings_before: large.postings_before, ...large.result, answered: large.answered },
+      history_load_s: load_s,
+      ledger_check: checks.growth,
+    };
+  } finally {
+    await server.stop();
+    await db.close();
+  }
+}
+
+async function embedded(o: Options, out: Record<string, unknown>, f: Figures, checks: Record<string, LedgerCheck>) {
+  const dir = mkdtempSync(join(tmpdir(), 'dollr-bench-pglite-'));
+  try {
+    log(`embedded: ${o.embedded_merchants} merchants and ${o.embedded_sessions} sessions in PGlite at ${dir} (made before the server starts: one process per data dir)`);
+    const setup = await openSetupServer({ DATA_DIR: dir });
+    let warm, feed;
+    try {
+      const merchants = await limited(Array.from({ length: o.embedded_merchants }, (_, i) => i), 2, () => setup.merchant());
+      const templates = await limited(merchants, 2, (m: MerchantFixture) => collectionTemplate(m, { suffix: '000', amount: 25 }));
+      warm = await prepareFeed(setup.database, templates, Math.min(1000, Math.ceil(o.embedded_sessions / 5)));
+      feed = await prepareFeed(setup.database, templates, o.embedded_sessions);
+    } finally {
+      await setup.close();
+    }
+    const server = await startServerProcess({ env: loadEnv({ DATA_DIR: dir }), echoErrors: true });
+    try {
+      await cannon({ url: server.url, connections: o.connections, duration_s: o.warmup_seconds, amount: warm.remaining, next: warm.next, onResponse: warm.onResponse });
+      log(`embedded: (6) collections on PGlite, ${o.seconds} s`);
+      f.embedded = await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, amount: feed.remaining, next: feed.next, onResponse: feed.onResponse });
+    } finally {
+      await server.stop();
+    }
+    const db = await openDatabase({ data_dir: dir });
+    try {
+      checks.embedded = await verifyCollections(db, feed.acked);
+    } finally {
+      await db.close();
+    }
+    out.embedded = { ...f.embedded, answered: feed.answered, error_samples: feed.errorSamples, ledger_check: checks.embedded };
+    notes.embedded = answeredNote(feed);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const o = options(process.argv.slice(2), process.env);
+  const started_at = new Date();
+  const results: Record<string, unknown> = {
+    started_at: started_at.toISOString(),
+    options: { ...o, only: [...o.only] },
+    machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, loadavg_start: loadavg(), node: process.version },
+  };
+  const figures: Figures = {};
+  const checks: Record<string, LedgerCheck> = {};
+  const out: Record<string, unknown> = {};
+  log(`PostgreSQL with fsync on (sections: ${[...o.only].join(', ')}; ${o.seconds} s per measurement)`);
+  const pgServer = await startTempPostgres({ fsync: true });
+  let single: PgbenchResult | undefined;
+  try {
+    if (o.only.has('baseline')) single = (await baselines(o, pgServer, out, figures)).single;
+    if (o.only.has('api')) await api(o, pgServer, out, figures, checks);
+    if (o.only.has('growth')) await growth(o, pgServer, out, figures, checks);
+    if (o.only.has('embedded')) await embedded(o, out, figures, checks);
+  } finally {
+    pgServer.stop();
+  }
+  const halfCannon = (figures as Figures & { halfCannon?: LoadResult }).halfCannon;
+  const rows = [
+    loadRow('bare Fastify GET /echo', figures.echoGet),
+    loadRow('bare Fastify POST /echo', (out.fastify_echo as { post?: LoadResult } | undefined)?.post),
+    pgbenchRow('pgbench (a) single-row insert', single),
+    pgbenchRow('pgbench (b) execution-shaped', figures.pgExec),
+    pgbenchRow('pgbench (c) execution-shaped, one hot row', figures.pgHot),
+    loadRow('(1) GET /v1/status/collection/{ref}', figures.statusGet),
+    loadRow(`(2) POST /v1/executions/collection, ${o.merchants} merchants`, figures.exec, withLedger(notes.exec ?? '', checks.executions)),
+    loadRow('(3) collections, one merchant (hot wallet)', figures.hot, withLedger(notes.hot ?? '', checks.hot_wallet)),
+    loadRow(`(4) half rate, autocannon overallRate`, halfCannon, `bursts at each second; ${notes.halfCannon ?? ''}`),
+    loadRow(`(4) half rate, evenly paced`, figures.half, withLedger(notes.half ?? '', checks.half_rate)),
+    loadRow(`(5) ${(out.growth as { small?: { postings_before: number } } | undefined)?.small?.postings_before ?? ''} postings, 1 connection`, figures.growthSmall, notes.growthSmall),
+    loadRow(`(5) ${(out.growth as { large?: { postings_before: number } } | undefined)?.large?.postings_before ?? ''} postings, 1 connection`, figures.growthLarge, withLedger(notes.growthLarge ?? '', checks.growth)),
+    loadRow('(6) embedded PGlite collections', figures.embedded, withLedger(notes.embedded ?? '', checks.embedded)),
+  ];
+  const g = goals(figures);
+  const ledgerOk = Object.values(checks).every((c) => c.ok);
+  results.figures = out;
+  results.goals = g;
+  results.ledger_checks_ok = ledgerOk;
+  results.finished_at = new Date().toISOString();
+  (results.machine as Record<string, unknown>).loadavg_end = loadavg();
+
+  const file = join(BENCH_DIR, 'results', `${stamp()}.json`);
+  mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
+  writeFileSync(file, JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+
+  const pendingNotes = Object.entries(notes).filter(([, n]) => /PENDING|PROCESSING/.test(n));
+  const warning = pendingNotes.length
+    ? `\nWARNING: instant (…000) collections answered PENDING/PROCESSING (${pendingNotes.map(([k]) => k).join(', ')}): the carrier was not called in the request,\n` +
+      `so these figures leave out the carrier call and the ledger posting. See test/http/system-clock.test.ts.\n`
+    : '';
+  const la = loadavg().map((x) => x.toFixed(1)).join(' ');
+  process.stdout.write(
+    `\nDollr bench — ${o.seconds} s per measurement, ${o.connections} connections, ${cpus().length} cores, load average ${la}\n\n` +
+      table(rows) +
+      '\n\nGoals (issue #8):\n' +
+      goalLines(g) +
+      `\n\nLedger after every execution run: ${ledgerOk ? 'every acknowledged COMPLETED collection found exactly once; invariants hold' : 'BROKEN — see ledger_check in the JSON'}\n` +
+      warning +
+      `Full figures: ${file.replace(REPO_ROOT, '')}\n`,
+  );
+  if (!ledgerOk) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -312,7 +312,7 @@ export async function acceptCallback(
   rawBody: string,
 ): Promise<CallbackOutcome> {
   const connector = d.carriers.for(gateway);
-  const callback = connector?.parseCallback?.(headers, body, rawBody);
+  const callback = await connector?.parseCallback?.(headers, body, rawBody);
   if (!callback) return 'rejected';
   const row = await findExecutionByCarrierKey(d.ctx.database.db, callback.idempotency_key);
   if (!row) {

@@ -153,6 +153,11 @@ export class PawapaySimulator {
     return t && this.view(t);
   }
 
+  /** How many callbacks for a payment were delivered (answered 2xx) so far (tests). */
+  callbacksDelivered(operation: CarrierOperation, id: string): number {
+    return this.txns.get(`${operation}:${id.toLowerCase()}`)?.callbacks_sent ?? 0;
+  }
+
   /** Send every callback whose time has come; resolves with how many were delivered (2xx). */
   async deliverDue(): Promise<number> {
     const url = this.callback_url;

@@ -41,9 +41,9 @@ interface Started {
 /** A server on `backend` wired to a fresh simulator; both share one ManualClock. */
 function pawapayServer(backend: Parameters<typeof useServer>[0], opts: { signed?: boolean } = {}) {
   const clock = new ManualClock();
-  const sim = new PawapaySimulator({ api_token: TOKEN, clock, slow_response_ms: 2_000, sign_callbacks: opts.signed ?? false });
+  const sim = new PawapaySimulator({ api_token: TOKEN, clock, slow_response_ms: 4_000, sign_callbacks: opts.signed ?? false });
   // Read by the harness when the server starts, after the simulator below has its port.
-  const env: Record<string, string> = { PAWAPAY_API_TOKEN: TOKEN, PAWAPAY_TIMEOUT_MS: '300', ...(opts.signed ? { PAWAPAY_CALLBACK_SIGNATURES: 'required' } : {}) };
+  const env: Record<string, string> = { PAWAPAY_API_TOKEN: TOKEN, PAWAPAY_TIMEOUT_MS: '1000', ...(opts.signed ? { PAWAPAY_CALLBACK_SIGNATURES: 'required' } : {}) };
   before(async () => {
     env.PAWAPAY_BASE_URL = await sim.start();
   });
@@ -243,14 +243,24 @@ for (const backend of backends()) {
         const gets = () => sim.requests.filter((r) => r.method === 'GET' && r.id === st.key).length;
         const readsBefore = gets();
         const res = await h.anon.post('/callbacks/pawapay', forged);
-        assert.equal(res.status, 200, res.text);
+        assert.equal(res.status, 400, res.text);
         assert.equal(gets(), readsBefore + 1, 'pawaPay was asked');
+        const [row] = await rows<{ check_attempts: number; next_check_at: Date }>(h.database.db, sql`select check_attempts, next_check_at from executions where reference_id = ${st.ref}`);
         const now = await status(m, st);
         assert.equal(now.status, 'PROCESSING');
         assert.notEqual(now.provider_transaction_id, 'FAKE');
         assert.deepEqual(await wallet(m.api, 'USD'), before);
+        for (let i = 0; i < 5; i++) await h.anon.post('/callbacks/pawapay', forged);
+        const [again] = await rows<{ check_attempts: number; next_check_at: Date }>(h.database.db, sql`select check_attempts, next_check_at from executions where reference_id = ${st.ref}`);
+        assert.deepEqual(again, row, 'forged callbacks do not push back the polling schedule');
         assert.equal((await h.anon.post('/callbacks/pawapay', { hello: 'world' })).status, 400);
-        assert.equal((await h.anon.post('/callbacks/pawapay', { depositId: randomUUID(), status: 'COMPLETED' })).body.outcome, 'unknown_execution');
+        assert.equal((await h.anon.post('/callbacks/pawapay', { depositId: randomUUID(), status: 'COMPLETED' })).status, 400, 'pawaPay does not know it');
+
+        clock.advance(15_000);
+        const genuine = sim.payment('collection', st.key);
+        const applied = await h.anon.post('/callbacks/pawapay', genuine);
+        assert.deepEqual(applied.body, { status: 'ok', outcome: 'applied' });
+        assert.equal((await status(m, st)).status, 'COMPLETED', 'a genuine callback, confirmed, settles it');
       });
     });
   });

@@ -26,7 +26,8 @@
  * Callbacks (parseCallback): with PAWAPAY_CALLBACK_SIGNATURES=required the signature must verify
  * and cover `content-digest` (which must match the body); the signed body is then applied as it
  * is. Without signatures a callback is only a hint: we re-read the payment from pawaPay's API with
- * our token and apply what the API says, so a forged callback can at most trigger a status read.
+ * our token and apply it only if the API confirms a final status, so a forged callback can at most
+ * trigger a status read (it cannot move money, nor push back the polling schedule).
  *
  * Bounded: every call times out (PAWAPAY_TIMEOUT_MS, below settlement's own limit), responses over
  * 64 KiB are refused, redirects are refused (the token never follows one), key refreshes are rate
@@ -38,7 +39,6 @@ import { type CarrierCallback, type CarrierConnector, type CarrierOperation, typ
 import {
   buildInitiation,
   failureText,
-  IN_FLIGHT_RETRY_MS,
   OPERATIONS,
   readInitiationResponse,
   readPayment,
@@ -133,7 +133,9 @@ export class PawapayConnector implements CarrierConnector {
 
   /**
    * A callback pawaPay POSTed us. Signed mode: verified, then applied as sent. Unsigned: a hint —
-   * the answer is what pawaPay's API says now (if it cannot be reached, only a prompt re-check).
+   * applied only when pawaPay's API confirms a final status now. Anything else is refused (400) and
+   * changes nothing, not even the polling schedule (so forged callbacks cannot delay reconciliation);
+   * a genuine one that could not be confirmed is redelivered by pawaPay or found by reconciliation.
    */
   async parseCallback(headers: HeaderMap, body: unknown, rawBody: string): Promise<CarrierCallback | undefined> {
     const read = readPayment(body);
@@ -152,7 +154,12 @@ export class PawapayConnector implements CarrierConnector {
       result = await this.query(read.operation, idempotency_key);
     } catch (err) {
       if (!(err instanceof CarrierUnavailable)) throw err;
-      result = { state: 'accepted', retry_after_ms: IN_FLIGHT_RETRY_MS };
+      this.o.log?.warn({ gateway: this.gateway, reason: err.message }, 'pawaPay callback not confirmed: pawaPay unreachable');
+      return undefined;
+    }
+    if (result.state !== 'completed' && result.state !== 'failed') {
+      this.o.log?.warn({ gateway: this.gateway, confirmed: result.state }, 'pawaPay callback refused: pawaPay does not confirm a final status');
+      return undefined;
     }
     return { operation: read.operation, idempotency_key, result };
   }

@@ -263,6 +263,11 @@ for (const backend of backends()) {
         assert.equal((await status(m, st)).status, 'COMPLETED', 'a genuine callback, confirmed, settles it');
       });
     });
+
+    it('never writes the pawaPay token to the log', () => {
+      assert.ok(h.logs.length > 0);
+      assert.equal(h.logs.filter((l) => l.includes(TOKEN)).length, 0);
+    });
   });
 
   describe(`pawaPay with signed callbacks [${backend}]`, () => {

@@ -7,6 +7,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { type App, buildApp } from './http/app.js';
 import { AccountBook } from './ledger/ledger.js';
+import { PawapayConnector } from './providers/pawapay/connector.js';
 import { SandboxCard } from './providers/sandbox/card.js';
 import { SandboxMomo } from './providers/sandbox/momo.js';
 import type { CarrierConnector, Gateway } from './providers/types.js';
@@ -99,7 +100,7 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
   const limiter = new RateLimiter(useDbCounters ? new PostgresCounterStore(database) : new MemoryCounterStore(), ctx.clock, config.rate_limit);
   const book = new AccountBook();
   const connectors: Partial<Record<Gateway, CarrierConnector>> = {
-    PAWAPAY: new SandboxMomo(database, ctx.clock, config.sandbox.time_scale),
+    PAWAPAY: config.pawapay ? new PawapayConnector({ ...config.pawapay, clock: ctx.clock, log }) : new SandboxMomo(database, ctx.clock, config.sandbox.time_scale),
     STRIPE: new SandboxCard(database, ctx.clock),
   };
   const carriers = { for: (g: Gateway) => connectors[g] };

@@ -6,8 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { checkInvariants, type InvariantViolation } from '../../src/ledger/invariants.js';
-import { sqlArray } from '../../src/ledger/ledger.js';
-import { type Database, rows } from '../../src/store/db.js';
+import { type Database, rows, sqlArray } from '../../src/store/db.js';
 import { cloneCheckoutSessions, type CollectionTemplate } from '../../test/helpers/bulk.js';
 import type { Req } from './load.js';
 
@@ -159,7 +158,7 @@ export async function loadLedgerHistory(database: Database, postings: number, on
           select array_agg(a.id order by a.id) as ids, array_agg(a.merchant_id order by a.id) as mids, array_agg(a.balance_minor order by a.id) as bals
           from ledger_accounts a where a.code = 'wallet_available' and a.currency = 'USD' and a.merchant_id is not null
         ), f as (
-          select id, balance_minor from ledger_accounts where merchant_id is null and code = 'sandbox_funding' and currency = 'USD'
+          select id, balance_minor, balance_mode from ledger_accounts where merchant_id is null and code = 'sandbox_funding' and currency = 'USD'
         ), g as (
           select k, ((k / 2) % cardinality(w.ids)) + 1 as wi, k % 2 as dir, (100 + (k / 2) % 1000)::bigint as amt
           from generate_series(${from}::int, ${to}::int) k, w
@@ -176,7 +175,8 @@ export async function loadLedgerHistory(database: Database, postings: number, on
         cross join w cross join f
         cross join lateral (values
           -- dir 0: funding → wallet; dir 1: wallet → funding (the pair cancels)
-          (f.id, case g.dir when 0 then g.amt else -g.amt end, f.balance_minor + case g.dir when 0 then g.amt else 0 end),
+          (f.id, case g.dir when 0 then g.amt else -g.amt end,
+           case when f.balance_mode = 'derived' then null else f.balance_minor + case g.dir when 0 then g.amt else 0 end end),
           (w.ids[g.wi], case g.dir when 0 then -g.amt else g.amt end, w.bals[g.wi] + case g.dir when 0 then g.amt else 0 end)
         ) as x(account_id, amount_minor, balance_after_minor)`);
     });

@@ -144,7 +144,6 @@ async function execute(
     if (isFinal(row.status as ExecutionStatus)) s.settlement.onStatusChange?.(row);
     return row;
   }
-  if (row.next_check_at && row.next_check_at.getTime() > now.getTime() + INITIATE_LEASE_MS) return row;
   return initiate(s.settlement, row);
 }
 

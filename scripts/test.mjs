@@ -9,10 +9,14 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startTempPostgres } from './pg-temp.mjs';
 
+/** The reliability suite (test/chaos, minutes long) runs with `npm run test:chaos`, not here. */
+const SEPARATE_SUITES = new Set([join('test', 'chaos')]);
+
 function findTests(dir) {
   const out = [];
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
+    if (SEPARATE_SUITES.has(relative(process.cwd(), p))) continue;
     if (statSync(p).isDirectory()) out.push(...findTests(p));
     else if (name.endsWith('.test.ts')) out.push(relative(process.cwd(), p));
   }

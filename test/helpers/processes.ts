@@ -30,6 +30,8 @@ export interface ServerProcess {
   readonly child: ChildProcess;
   /** stdout and stderr lines, when `captureLogs` (bounded). */
   readonly logs: string[];
+  /** The last lines of stderr (why it died). */
+  readonly stderrTail: string[];
   readonly exited: Promise<number | null>;
   /** SIGTERM (graceful: in-flight requests finish, the worker stops), then wait for the exit. */
   stop(): Promise<number | null>;
@@ -118,6 +120,7 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
     url,
     child,
     logs,
+    stderrTail,
     exited,
     async stop() {
       if (gone) return exited;

@@ -78,6 +78,12 @@ export async function ensureAccount(
   return Number(found[0].id);
 }
 
+export interface WalletAccounts {
+  id: number;
+  available_account_id: number;
+  pending_account_id: number;
+}
+
 export interface PostInput {
   merchant_id: number | null;
   execution_id?: number | null;
@@ -171,5 +177,23 @@ export class AccountBook {
 
   platform(ex: Executor, spec: AccountSpec, currency: string, at: Date): Promise<number> {
     return this.id(ex, null, spec, currency, at);
+  }
+
+  private readonly wallets = new Map<string, WalletAccounts>();
+
+  /** A merchant's wallet in a currency: its id and two ledger accounts never change, so they are cached. */
+  async wallet(ex: Executor, merchant_id: number, currency: string): Promise<WalletAccounts> {
+    const key = `${merchant_id}|${currency}`;
+    const hit = this.wallets.get(key);
+    if (hit) return hit;
+    const [r] = await rows<{ id: bigint; available_account_id: bigint; pending_account_id: bigint }>(
+      ex,
+      sql`select id, available_account_id, pending_account_id from wallets where merchant_id = ${merchant_id} and currency = ${currency}`,
+    );
+    if (!r) throw new Error(`assertion: merchant ${merchant_id} has no ${currency} wallet`);
+    const w = { id: Number(r.id), available_account_id: Number(r.available_account_id), pending_account_id: Number(r.pending_account_id) };
+    if (this.wallets.size >= AccountBook.ENTRIES_MAX) this.wallets.clear();
+    this.wallets.set(key, w);
+    return w;
   }
 }

@@ -18,18 +18,18 @@ import { formatMinor, parseDecimal } from '../domain/money.js';
 import { convertMinor } from '../domain/pricing.js';
 import { InsufficientFunds, MerchantAccount, PlatformAccount, postTransaction } from '../ledger/ledger.js';
 import type { Tx } from '../store/db.js';
-import { type ExecutionRow, findExecution, findExecutionByReference, insertEvent, insertExecution, type NewExecution, releaseRefundable, reserveRefundable, updateExecution } from '../store/executions.js';
+import { type ExecutionRow, findExecution, findExecutionByReference, moveExecution, type NewExecution, releaseRefundable, reserveRefundable, startExecution } from '../store/executions.js';
 import { findMerchant, updateMerchant } from '../store/merchants.js';
 import { findCounterparty } from '../store/counterparties.js';
 import { claimCardAccount, findPaymentAccount } from '../store/payment-accounts.js';
-import { lockSource, moveSourceStatus } from '../store/sources.js';
-import { lockSession, markSessionUsed, type SessionRow } from '../store/sessions.js';
+import { claimSourceForPayment, findSource } from '../store/sources.js';
+import { lockSessionForExecution, type SessionRow } from '../store/sessions.js';
 import { findWallet, findWalletForCurrency } from '../store/wallets.js';
 import type { AuthContext } from './auth.js';
 import { verifySecret } from './crypto.js';
 import type { Services } from './index.js';
 import { carrierKey } from '../providers/types.js';
-import { notifyStatus } from './events.js';
+import { STATUS_CHANNEL } from './events.js';
 import { emitExecutionEvents } from './webhooks.js';
 import { toExecutionResponse } from './execution-view.js';
 
@@ -62,16 +62,25 @@ function duplicate(op: OperationType, reference_id: string): DomainError {
 /** Signals that another request owns the idempotency key; the transaction rolls back and we read its execution. */
 class KeyTaken extends Error {}
 
+export interface PlanContext {
+  session: SessionRow;
+  merchant_type: OwnerType;
+  now: Date;
+}
+
 interface Plan {
-  values: Omit<NewExecution, 'merchant_id' | 'operation_type' | 'reference_id' | 'request_hash' | 'session_id' | 'created_at' | 'updated_at'>;
-  /** Side effects that need the execution id (holds, postings, source transition); may return a final outcome. */
+  values: Omit<NewExecution, 'merchant_id' | 'operation_type' | 'reference_id' | 'request_hash' | 'session_id' | 'carrier_key' | 'created_at' | 'updated_at'>;
+  /** Effects that need the execution id (holds, postings); may return the outcome to record. */
   after?: (tx: Tx, row: ExecutionRow) => Promise<Partial<NewExecution> | void>;
+  /** What the carrier call needs that the plan already read (saves reading it again). */
+  msisdn?: string | undefined;
 }
 
 /**
- * The one path every execution takes: fast idempotent read; then one transaction that locks the
- * session, plans, inserts the execution, applies its immediate effects and consumes the session;
- * then (outside any transaction) the carrier call.
+ * The one path every execution takes: one transaction that locks the session, plans (validating
+ * against stored state and pricing), inserts the execution while consuming the session, and applies
+ * its immediate effects; then — outside any transaction — the carrier call. A retry of a committed
+ * execution finds its session USED by the same key and answers its current state.
  */
 async function execute(
   s: Services,
@@ -80,33 +89,33 @@ async function execute(
   reference_id_raw: string,
   session_id: number,
   fingerprint: string,
-  plan: (tx: Tx, session: SessionRow) => Promise<Plan>,
+  plan: (tx: Tx, c: PlanContext) => Promise<Plan>,
 ): Promise<ExecutionRow> {
   const { ctx } = s;
   const reference_id = reference_id_raw.toLowerCase();
-  const existing = await findExecutionByReference(ctx.database.db, auth.merchant_id, op, reference_id);
-  if (existing) return answerExisting(s, existing, fingerprint);
-
   const now = ctx.clock.now();
   let row: ExecutionRow;
+  let msisdn: string | undefined;
   try {
     row = await ctx.database.transaction(async (tx) => {
-      const session = await lockSession(tx, auth.merchant_id, session_id);
-      if (!session) throw invalid(['body', 'session_id'], `session ${session_id} not found`, 'value_error.not_found');
+      const locked = await lockSessionForExecution(tx, auth.merchant_id, session_id);
+      if (!locked) throw invalid(['body', 'session_id'], `session ${session_id} not found`, 'value_error.not_found');
+      const { session } = locked;
       const kind = SESSION_KIND[op];
       if (session.kind !== kind) {
         throw invalid(['body', 'session_id'], `session ${session_id} is a ${session.kind} session; use it with ${EXECUTE_PATH[session.kind as SessionKind]}`, 'value_error.session_type');
       }
       if (session.status === 'USED') {
         const prior = session.execution_id ? await findExecution(tx, session.execution_id) : undefined;
-        if (prior && prior.reference_id === reference_id && prior.operation_type === op) return prior; // a racing twin committed first
+        if (prior && prior.reference_id === reference_id && prior.operation_type === op) return prior; // a retry, or a racing twin that committed first
         throw invalid(['body', 'session_id'], `session ${session_id} was already executed; create a new session for a new payment`, 'value_error.session_used');
       }
       if (session.status !== 'ACTIVE' || session.expires_at.getTime() <= now.getTime()) {
         throw invalid(['body', 'session_id'], `session ${session_id} expired at ${session.expires_at.toISOString()}; create a new session`, 'value_error.session_expired');
       }
-      const p = await plan(tx, session);
-      const inserted = await insertExecution(tx, {
+      const p = await plan(tx, { session, merchant_type: locked.merchant_type as OwnerType, now });
+      msisdn = p.msisdn;
+      const values: NewExecution = {
         ...p.values,
         merchant_id: auth.merchant_id,
         operation_type: op,
@@ -116,22 +125,25 @@ async function execute(
         session_id: session.id,
         created_at: now,
         updated_at: now,
-      });
+      };
+      const detail = toExecutionResponse(pendingView(values));
+      const inserted = await startExecution(tx, values, session.id, { message: 'received', detail, at: now }, STATUS_CHANNEL);
       if (!inserted) throw new KeyTaken();
-      let current = inserted;
       const outcome = p.after ? await p.after(tx, inserted) : undefined;
-      if (outcome) {
-        await updateExecution(tx, inserted.id, { ...outcome, updated_at: now });
-        current = { ...inserted, ...outcome } as ExecutionRow;
-      }
-      await markSessionUsed(tx, session.id, inserted.id, now);
-      await insertEvent(tx, { execution_id: inserted.id, merchant_id: auth.merchant_id, status: 'PENDING', message: 'received', detail: toExecutionResponse(inserted), at: now });
-      if (current.status !== 'PENDING') {
-        await insertEvent(tx, { execution_id: inserted.id, merchant_id: auth.merchant_id, status: current.status, message: current.wallet_message ?? current.gateway_message, detail: toExecutionResponse(current), at: now });
-      }
-      await notifyStatus(tx, current);
-      await emitExecutionEvents(tx, current, now);
-      return current;
+      if (!outcome) return inserted;
+      const changed = { ...inserted, ...outcome, updated_at: now } as ExecutionRow;
+      const moved = await moveExecution(
+        tx,
+        inserted.id,
+        ['PENDING'],
+        { ...outcome, status: changed.status, updated_at: now },
+        { message: changed.wallet_message ?? changed.gateway_message, detail: toExecutionResponse(changed) },
+        null,
+        STATUS_CHANNEL,
+      );
+      if (!moved) throw new Error('assertion: a fresh execution did not move');
+      if (moved.status !== 'PENDING') await emitExecutionEvents(tx, moved, now, locked.webhooks_enabled);
+      return moved;
     });
   } catch (err) {
     if (!(err instanceof KeyTaken)) throw err;
@@ -139,12 +151,22 @@ async function execute(
     if (!owner) throw new Error('assertion: idempotency key taken but no execution found');
     return answerExisting(s, owner, fingerprint);
   }
+  if (row.created_at.getTime() !== now.getTime() || row.session_id !== session_id) return answerExisting(s, row, fingerprint);
   if (row.request_hash !== fingerprint) throw duplicate(op, reference_id);
-  if (row.status !== 'PENDING' || !needsCarrier(op)) {
-    if (isFinal(row.status as ExecutionStatus)) s.settlement.onStatusChange?.(row);
-    return row;
-  }
-  return initiate(s.settlement, row);
+  if (row.status !== 'PENDING' || !needsCarrier(op)) return row;
+  return initiate(s.settlement, row, { msisdn });
+}
+
+/** The row a new execution will have, for its first status event (written in the same statement). */
+function pendingView(v: NewExecution): ExecutionRow {
+  return {
+    provider_transaction_id: null,
+    gateway_message: null,
+    wallet_message: null,
+    client_secret: null,
+    requires_action: false,
+    ...v,
+  } as ExecutionRow;
 }
 
 function needsCarrier(op: OperationType): boolean {
@@ -179,8 +201,7 @@ export async function executeCollection(
   const session_id = parseId(body.session_id, 'session_id');
   const account_id = parseId(body.payment_account_id, 'payment_account_id');
   const fingerprint = requestFingerprint('COLLECTION', { session_id, payment_account_id: account_id, currency: body.currency });
-  return execute(s, auth, 'COLLECTION', body.reference_id, session_id, fingerprint, async (tx, session) => {
-    const now = s.ctx.clock.now();
+  return execute(s, auth, 'COLLECTION', body.reference_id, session_id, fingerprint, async (tx, { session, merchant_type, now }) => {
     const account = await findPaymentAccount(tx, auth.merchant_id, account_id);
     if (!account) throw invalid(['body', 'payment_account_id'], `payment account ${account_id} not found`, 'value_error.not_found');
     if (!account.is_active) throw invalid(['body', 'payment_account_id'], `payment account ${account.id} is inactive`, 'value_error.state');
@@ -193,30 +214,36 @@ export async function executeCollection(
     if (!allowed.includes(body.currency)) {
       throw invalid(['body', 'currency'], `${method} pays in ${allowed.join(' or ')}, not ${body.currency}`, 'value_error.currency');
     }
-    const source = await lockSource(tx, auth.merchant_id, session.source_type as SourceType, session.source_id!);
-    if (!source) throw invalid(['body', 'session_id'], `the session's ${session.source_type?.toLowerCase()} no longer exists`, 'value_error.not_found');
-    if (source.status !== 'ACTIVE') {
+    // ACTIVE → PROCESSING, locking the source and reading its total in one statement.
+    const source = await claimSourceForPayment(tx, auth.merchant_id, session.source_type as SourceType, session.source_id!, now);
+    if (!source) {
+      const current = await findSource(tx, auth.merchant_id, session.source_type as SourceType, session.source_id!);
+      if (!current) throw invalid(['body', 'session_id'], `the session's ${session.source_type?.toLowerCase()} no longer exists`, 'value_error.not_found');
       const why: Record<string, string> = { PROCESSING: 'has a payment in progress', PAID: 'is already paid', CANCELED: 'is canceled', IDLE: 'is not published' };
-      throw invalid(['body', 'session_id'], `${source.number} ${why[source.status] ?? `is ${source.status}`}`, 'value_error.state');
+      throw invalid(['body', 'session_id'], `${current.number} ${why[current.status] ?? `is ${current.status}`}`, 'value_error.state');
     }
     if (method === 'CREDIT_CARD' && !(await claimCardAccount(tx, account.id, now))) {
       throw invalid(['body', 'payment_account_id'], 'a card payment account serves one attempt; create a new one for this payment', 'value_error.state');
     }
     const gateway = GATEWAY_OF_METHOD[method];
-    const merchant = (await findMerchant(tx, auth.merchant_id))!;
-    const p = await s.pricer(tx, {
-      merchant_id: auth.merchant_id,
-      merchant_type: merchant.type as OwnerType,
-      base_minor: source.total_amount_minor,
-      base_currency: source.currency,
-      payer_currency: body.currency,
-      method,
-      provider: gateway,
-      operation_type: 'COLLECTION',
-      fee_bearer: source.fee_bearer as FeeBearer,
-      at: now,
-    }, { payer_currency: 'currency', method: 'payment_account_id', provider: 'payment_account_id', operation_type: 'payment_account_id', base_minor: 'session_id' });
+    const p = await s.pricer(
+      tx,
+      {
+        merchant_id: auth.merchant_id,
+        merchant_type,
+        base_minor: source.total_amount_minor,
+        base_currency: source.currency,
+        payer_currency: body.currency,
+        method,
+        provider: gateway,
+        operation_type: 'COLLECTION',
+        fee_bearer: source.fee_bearer as FeeBearer,
+        at: now,
+      },
+      { payer_currency: 'currency', method: 'payment_account_id', provider: 'payment_account_id', operation_type: 'payment_account_id', base_minor: 'session_id' },
+    );
     return {
+      msisdn: account.account_number ?? undefined,
       values: {
         status: 'PENDING',
         source_type: source.source_type,
@@ -239,9 +266,6 @@ export async function executeCollection(
         fx_currency_from: p.fx?.from ?? null,
         fx_currency_to: p.fx?.to ?? null,
         next_check_at: new Date(now.getTime() + INITIATE_LEASE_MS),
-      },
-      after: async (t) => {
-        if (!(await moveSourceStatus(t, source.id, 'ACTIVE', 'PROCESSING', now))) throw new Error('assertion: locked ACTIVE source did not move');
       },
     };
   });
@@ -321,8 +345,7 @@ export async function executePayout(
   // An idempotent retry answers without asking for the passcode again (no money moves on it).
   const existing = await findExecutionByReference(s.ctx.database.db, auth.merchant_id, 'PAYOUT', body.reference_id.toLowerCase());
   if (!existing) await checkPasscode(s, auth, body.passcode);
-  return execute(s, auth, 'PAYOUT', body.reference_id, session_id, fingerprint, async (tx, session) => {
-    const now = s.ctx.clock.now();
+  return execute(s, auth, 'PAYOUT', body.reference_id, session_id, fingerprint, async (tx, { session, merchant_type, now }) => {
     if (session.payout_account_id !== account_id) {
       throw invalid(['body', 'payout_account_id'], `payout_account_id must match the session's (${session.payout_account_id})`, 'value_error.mismatch');
     }
@@ -332,11 +355,10 @@ export async function executePayout(
     if (!wallet || wallet.status !== 'ACTIVE') throw invalid(['body', 'session_id'], `the session's wallet is not ACTIVE`, 'value_error.state');
     const method = account.method as PaymentMethod;
     const gateway = GATEWAY_OF_METHOD[method];
-    const merchant = (await findMerchant(tx, auth.merchant_id))!;
     const currency = session.currency!;
     const p = await s.pricer(tx, {
       merchant_id: auth.merchant_id,
-      merchant_type: merchant.type as OwnerType,
+      merchant_type,
       base_minor: session.amount_minor!,
       base_currency: currency,
       payer_currency: currency,
@@ -347,6 +369,7 @@ export async function executePayout(
       at: now,
     }, { payer_currency: 'session_id', base_currency: 'session_id', base_minor: 'session_id', method: 'payout_account_id', provider: 'payout_account_id', operation_type: 'payout_account_id' });
     return {
+      msisdn: account.account_number ?? undefined,
       values: {
         status: 'PENDING',
         payment_account_id: account.id,
@@ -381,17 +404,15 @@ export async function executePayout(
 export async function executeTransfer(s: Services, auth: AuthContext, body: { session_id: string; reference_id: string }): Promise<ExecutionRow> {
   const session_id = parseId(body.session_id, 'session_id');
   const fingerprint = requestFingerprint('TRANSFER', { session_id });
-  return execute(s, auth, 'TRANSFER', body.reference_id, session_id, fingerprint, async (tx, session) => {
-    const now = s.ctx.clock.now();
+  return execute(s, auth, 'TRANSFER', body.reference_id, session_id, fingerprint, async (tx, { session, merchant_type, now }) => {
     const wallet = await findWallet(tx, auth.merchant_id, session.wallet_id!);
     if (!wallet || wallet.status !== 'ACTIVE') throw invalid(['body', 'session_id'], `the session's wallet is not ACTIVE`, 'value_error.state');
     const cp = await findCounterparty(tx, auth.merchant_id, session.to_counterparty_id!);
     if (!cp) throw invalid(['body', 'session_id'], `the session's counterparty no longer exists`, 'value_error.not_found');
     const currency = session.currency!;
-    const merchant = (await findMerchant(tx, auth.merchant_id))!;
     const p = await s.pricer(tx, {
       merchant_id: auth.merchant_id,
-      merchant_type: merchant.type as OwnerType,
+      merchant_type,
       base_minor: session.amount_minor!,
       base_currency: currency,
       payer_currency: currency,
@@ -455,8 +476,7 @@ export async function executeTransfer(s: Services, auth: AuthContext, body: { se
 export async function executeRefund(s: Services, auth: AuthContext, body: { session_id: string; reference_id: string }): Promise<ExecutionRow> {
   const session_id = parseId(body.session_id, 'session_id');
   const fingerprint = requestFingerprint('REFUND', { session_id });
-  return execute(s, auth, 'REFUND', body.reference_id, session_id, fingerprint, async (tx, session) => {
-    const now = s.ctx.clock.now();
+  return execute(s, auth, 'REFUND', body.reference_id, session_id, fingerprint, async (tx, { session, now }) => {
     const original = await findExecution(tx, session.original_execution_id!);
     if (!original || original.status !== 'COMPLETED') throw invalid(['body', 'session_id'], 'the original payment is not refundable', 'value_error.state');
     const base_currency = original.payee_currency;

@@ -78,8 +78,24 @@ export class ReferenceCache {
     return data;
   }
 
+  private readonly tiers = new Map<string, { value: Awaited<ReturnType<typeof store.findOwnerTier>>; loaded_ms: number }>();
+  private static readonly TIER_ENTRIES_MAX = 10_000;
+
+  /** The owner's fee tier (assignment or default), held as long as the snapshot. */
+  async ownerTier(ex: Executor, owner_type: string, owner_id: number): Promise<Awaited<ReturnType<typeof store.findOwnerTier>>> {
+    if (this.ttl_ms <= 0) return store.findOwnerTier(ex, owner_type, owner_id);
+    const key = `${owner_type}|${owner_id}`;
+    const held = this.tiers.get(key);
+    if (held && this.monotonic_ms() - held.loaded_ms < this.ttl_ms) return held.value;
+    const value = await store.findOwnerTier(ex, owner_type, owner_id);
+    if (this.tiers.size >= ReferenceCache.TIER_ENTRIES_MAX) this.tiers.clear();
+    this.tiers.set(key, { value, loaded_ms: this.monotonic_ms() });
+    return value;
+  }
+
   clear(): void {
     this.snapshot = undefined;
+    this.tiers.clear();
   }
 }
 

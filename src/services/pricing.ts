@@ -20,7 +20,7 @@ import { currencyInfo, formatMinor } from '../domain/money.js';
 import { convertMinor, type FeeRule, feeOf, percentOf, percentToPpm, type Price, price, PricingError } from '../domain/pricing.js';
 import type { FxPath } from '../domain/rates.js';
 import type { Executor } from '../store/db.js';
-import { findOwnerTier, type TierRow } from '../store/fees.js';
+import type { TierRow } from '../store/fees.js';
 import type { Ctx } from './context.js';
 import { fxFor, gatewayFeeFor, NO_CACHE, type ReferenceCache, referenceCache, type ReferenceSnapshot, tierRateFor } from './fees.js';
 
@@ -142,7 +142,7 @@ export async function quote(ex: Executor, input: QuoteInput, cache: ReferenceCac
   checkInput(input);
   const { at, method, operation_type, base_currency: base, payer_currency: payer } = input;
   const owner = input.owner ?? { type: input.merchant_type, id: input.merchant_id };
-  const owned = await findOwnerTier(ex, owner.type, owner.id);
+  const owned = await cache.ownerTier(ex, owner.type, owner.id);
   if (!owned) throw new QuoteError('no_fee_tier', 'owner', 'no fee tier applies (no assignment and no default tier); ask the operator to create a default tier');
   const tier: TierRow = owned.tier;
 

@@ -12,12 +12,10 @@ import type { ExecutionStatus, PaymentMethod } from '../domain/enums.js';
 import { AccountBook, PlatformAccount, postTransaction } from '../ledger/ledger.js';
 import { type CarrierConnector, type CarrierRequest, type CarrierResult, CarrierUnavailable, carrierKey } from '../providers/types.js';
 import type { Tx } from '../store/db.js';
-import { type ExecutionRow, findExecution, findExecutionByCarrierKey, insertEvent, lockExecution, releaseRefundable, transitionExecution, updateExecution } from '../store/executions.js';
+import { type ExecutionRow, findExecution, findExecutionByCarrierKey, lockExecutionForSettlement, moveExecution, type NewExecution, releaseRefundable, updateExecution } from '../store/executions.js';
 import { findPaymentAccount } from '../store/payment-accounts.js';
-import { moveSourceStatus } from '../store/sources.js';
-import { findWalletForCurrency } from '../store/wallets.js';
 import type { Ctx } from './context.js';
-import { notifyStatus } from './events.js';
+import { STATUS_CHANNEL } from './events.js';
 import { toExecutionResponse } from './execution-view.js';
 import { emitExecutionEvents } from './webhooks.js';
 
@@ -63,10 +61,10 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 /** What we send the carrier for an execution (rebuilt identically on every retry). */
-async function carrierRequest(d: SettlementDeps, row: ExecutionRow): Promise<CarrierRequest> {
+async function carrierRequest(d: SettlementDeps, row: ExecutionRow, hint: CarrierHint = {}): Promise<CarrierRequest> {
   const op = row.operation_type === 'COLLECTION' ? 'collection' : row.operation_type === 'PAYOUT' ? 'payout' : 'refund';
-  let msisdn: string | undefined;
-  if (row.payment_account_id) {
+  let msisdn = hint.msisdn;
+  if (msisdn === undefined && row.payment_account_id) {
     const account = await findPaymentAccount(d.ctx.database.db, row.merchant_id, row.payment_account_id);
     msisdn = account?.account_number ?? undefined;
   }
@@ -90,12 +88,17 @@ async function carrierRequest(d: SettlementDeps, row: ExecutionRow): Promise<Car
   };
 }
 
+/** What the caller already knows of the carrier request (saves reading it again). */
+export interface CarrierHint {
+  msisdn?: string | undefined;
+}
+
 /** Send an execution to its carrier (first time, or resuming after a crash/timeout) and apply the answer. */
-export async function initiate(d: SettlementDeps, row: ExecutionRow): Promise<ExecutionRow> {
+export async function initiate(d: SettlementDeps, row: ExecutionRow, hint: CarrierHint = {}): Promise<ExecutionRow> {
   const gateway = gatewayOf(row);
   const connector = gateway ? d.carriers.for(gateway) : undefined;
   if (!connector) throw new Error(`assertion: no carrier connector for ${row.provider}`);
-  const req = await carrierRequest(d, row);
+  const req = await carrierRequest(d, row, hint);
   let result: CarrierResult;
   try {
     result = await withTimeout(connector.initiate(req), CARRIER_TIMEOUT_MS);
@@ -142,17 +145,71 @@ async function noteUnreachable(d: SettlementDeps, row: ExecutionRow, message: st
   return (await findExecution(d.ctx.database.db, row.id))!;
 }
 
-/** Apply a carrier answer to an execution: one transaction, execution row locked, effects only on a real change. */
+/**
+ * Apply a carrier answer to an execution: one transaction, execution row locked, effects only on a
+ * real change. The status move (with its event, announcement and the source's move) is one
+ * statement; the ledger postings come last, so a hot wallet row is locked only for the commit.
+ */
 export async function apply(d: SettlementDeps, execution_id: number, result: CarrierResult): Promise<ExecutionRow> {
   const { ctx } = d;
   const now = ctx.clock.now();
   const changed = await ctx.database.transaction(async (tx) => {
-    const moved = await applyInTx(d, tx, execution_id, result, now);
-    if (moved) {
-      await insertEvent(tx, { execution_id: moved.id, merchant_id: moved.merchant_id, status: moved.status, message: moved.gateway_message, detail: toExecutionResponse(moved), at: now });
-      await notifyStatus(tx, moved);
-      await emitExecutionEvents(tx, moved, now);
+    const locked = await lockExecutionForSettlement(tx, execution_id);
+    if (!locked) throw new Error(`assertion: execution ${execution_id} vanished`);
+    const { row } = locked;
+    if (isFinal(row.status as ExecutionStatus)) return undefined; // late or duplicate news: nothing moves
+    const base = {
+      provider_transaction_id: result.provider_transaction_id ?? row.provider_transaction_id,
+      gateway_message: result.message ?? row.gateway_message,
+      updated_at: now,
+    };
+    let values: Partial<NewExecution> & { status: string; updated_at: Date };
+    switch (result.state) {
+      case 'completed':
+        values = { ...base, status: 'COMPLETED', requires_action: false, completed_at: now, next_check_at: null, carrier_status: 'COMPLETED' };
+        break;
+      case 'failed':
+        values = { ...base, status: 'FAILED', requires_action: false, failed_at: now, next_check_at: null, carrier_status: result.failure_code ?? 'FAILED' };
+        break;
+      case 'accepted':
+      case 'requires_action': {
+        const next = new Date(now.getTime() + backoffMs(row.check_attempts, result.retry_after_ms));
+        values = {
+          ...base,
+          status: 'PROCESSING',
+          requires_action: result.state === 'requires_action',
+          client_secret: result.client_secret ?? row.client_secret,
+          carrier_status: result.state.toUpperCase(),
+          next_check_at: next,
+          check_attempts: row.check_attempts + 1,
+          initiated_at: row.initiated_at ?? now,
+        };
+        if (row.status === 'PROCESSING') {
+          // No news: push the next check out, no event.
+          await updateExecution(tx, row.id, { next_check_at: next, check_attempts: row.check_attempts + 1, updated_at: now });
+          return undefined;
+        }
+        break;
+      }
+      case 'not_found':
+        return undefined;
     }
+    const after = { ...row, ...values } as ExecutionRow;
+    const collection = row.operation_type === 'COLLECTION' && row.source_id !== null;
+    const source =
+      collection && values.status === 'COMPLETED'
+        ? ({ id: row.source_id!, from: 'PROCESSING', to: 'PAID', paid: true } as const)
+        : collection && values.status === 'FAILED'
+          ? ({ id: row.source_id!, from: 'PROCESSING', to: 'ACTIVE', paid: false } as const)
+          : null;
+    const moved = await moveExecution(tx, row.id, ['PENDING', 'PROCESSING'], values, { message: after.gateway_message, detail: toExecutionResponse(after) }, source, STATUS_CHANNEL);
+    if (!moved) throw new Error('assertion: a locked open execution did not move');
+    if (source && !(moved as ExecutionRow & { source_moved?: boolean }).source_moved) {
+      d.ctx.log.warn({ execution_id: row.id, source_id: row.source_id }, 'execution settled but its source was not PROCESSING');
+    }
+    await emitExecutionEvents(tx, moved, now, locked.webhooks_enabled);
+    if (values.status === 'COMPLETED') await completeEffects(d, tx, row, now);
+    if (values.status === 'FAILED') await failEffects(d, tx, row, now);
     return moved;
   });
   if (changed) {
@@ -162,48 +219,8 @@ export async function apply(d: SettlementDeps, execution_id: number, result: Car
   return (await findExecution(ctx.database.db, execution_id))!;
 }
 
-async function applyInTx(d: SettlementDeps, tx: Tx, execution_id: number, result: CarrierResult, now: Date): Promise<ExecutionRow | undefined> {
-  {
-    const row = await lockExecution(tx, execution_id);
-    if (!row) throw new Error(`assertion: execution ${execution_id} vanished`);
-    if (isFinal(row.status as ExecutionStatus)) return undefined; // late or duplicate news: nothing moves
-    const base = {
-      provider_transaction_id: result.provider_transaction_id ?? row.provider_transaction_id,
-      gateway_message: result.message ?? row.gateway_message,
-      updated_at: now,
-    };
-    switch (result.state) {
-      case 'completed':
-        await completeEffects(d, tx, row, now);
-        return transitionExecution(tx, row.id, ['PENDING', 'PROCESSING'], { ...base, status: 'COMPLETED', requires_action: false, completed_at: now, next_check_at: null, carrier_status: 'COMPLETED' });
-      case 'failed':
-        await failEffects(d, tx, row, now);
-        return transitionExecution(tx, row.id, ['PENDING', 'PROCESSING'], { ...base, status: 'FAILED', requires_action: false, failed_at: now, next_check_at: null, carrier_status: result.failure_code ?? 'FAILED' });
-      case 'accepted':
-      case 'requires_action': {
-        const next = new Date(now.getTime() + backoffMs(row.check_attempts, result.retry_after_ms));
-        const moved = await transitionExecution(tx, row.id, ['PENDING', 'PROCESSING'], {
-          ...base,
-          status: 'PROCESSING',
-          requires_action: result.state === 'requires_action',
-          client_secret: result.client_secret ?? row.client_secret,
-          carrier_status: result.state.toUpperCase(),
-          next_check_at: next,
-          check_attempts: row.check_attempts + 1,
-          initiated_at: row.initiated_at ?? now,
-        });
-        return moved && row.status !== 'PROCESSING' ? moved : undefined;
-      }
-      case 'not_found':
-        return undefined;
-    }
-  }
-}
-
-async function wallet(d: SettlementDeps, tx: Tx, merchant_id: number, currency: string) {
-  const w = await findWalletForCurrency(tx, merchant_id, currency);
-  if (!w) throw new Error(`assertion: merchant ${merchant_id} has no ${currency} wallet`);
-  return w;
+function wallet(d: SettlementDeps, tx: Tx, merchant_id: number, currency: string) {
+  return d.book.wallet(tx, merchant_id, currency);
 }
 
 /** The money side of COMPLETED, by operation. */
@@ -238,10 +255,6 @@ async function completeEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at:
         },
       );
       await postTransaction(tx, { merchant_id: row.merchant_id, execution_id: row.id, kind: 'collection', description: `collection ${row.reference_id}`, postings, at });
-      if (row.source_id && row.source_type) {
-        const moved = await moveSourceStatus(tx, row.source_id, 'PROCESSING', 'PAID', at, { paid_at: at, paid_execution_id: row.id });
-        if (!moved) d.ctx.log.warn({ execution_id: row.id, source_id: row.source_id }, 'collection completed but its source was not PROCESSING');
-      }
       return;
     }
     case 'PAYOUT': {
@@ -283,8 +296,7 @@ async function completeEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at:
 async function failEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at: Date): Promise<void> {
   switch (row.operation_type) {
     case 'COLLECTION':
-      if (row.source_id) await moveSourceStatus(tx, row.source_id, 'PROCESSING', 'ACTIVE', at);
-      return;
+      return; // the source went back to ACTIVE with the status move
     case 'PAYOUT':
     case 'REFUND': {
       const kind = row.operation_type === 'PAYOUT' ? 'payout' : 'refund';

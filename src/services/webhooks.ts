@@ -7,6 +7,7 @@
  *   Dollr-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
  */
 import { createHmac } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { invalid, notFound } from '../domain/errors.js';
 import { enqueueJob } from '../store/jobs.js';
 import type { Executor } from '../store/db.js';
@@ -85,6 +86,7 @@ export async function createEndpoint(ctx: Ctx, auth: AuthContext, body: { url: s
       created_at: now,
       updated_at: now,
     });
+    await setWebhooksEnabled(tx, auth.merchant_id);
     return { ...endpointView(row), secret }; // the only time the secret is shown
   });
 }
@@ -94,7 +96,18 @@ export async function listEndpoints(ctx: Ctx, auth: AuthContext) {
 }
 
 export async function deleteEndpoint(ctx: Ctx, auth: AuthContext, id: number): Promise<void> {
-  if (!(await store.softDeleteEndpoint(ctx.database.db, auth.merchant_id, id, ctx.clock.now()))) throw notFound();
+  await ctx.database.transaction(async (tx) => {
+    if (!(await store.softDeleteEndpoint(tx, auth.merchant_id, id, ctx.clock.now()))) throw notFound();
+    await setWebhooksEnabled(tx, auth.merchant_id);
+  });
+}
+
+/** Keep the merchant's flag in step with its live endpoints (read on the money path instead of the endpoints). */
+async function setWebhooksEnabled(ex: Executor, merchant_id: number): Promise<void> {
+  await ex.execute(
+    sql`update merchants set webhooks_enabled = exists (select 1 from webhook_endpoints where merchant_id = ${merchant_id} and deleted_at is null)
+        where id = ${merchant_id}`,
+  );
 }
 
 export async function listDeliveries(ctx: Ctx, auth: AuthContext, endpoint_id: number, page: { limit: number; starting_after?: number | undefined }) {
@@ -162,9 +175,9 @@ const EXECUTION_EVENT: Partial<Record<string, EventType>> = {
 };
 
 /** The events an execution's new status announces (and source.paid when a collection settles an invoice). */
-export async function emitExecutionEvents(ex: Executor, row: ExecutionRow, now: Date): Promise<void> {
+export async function emitExecutionEvents(ex: Executor, row: ExecutionRow, now: Date, webhooks_enabled: boolean): Promise<void> {
   const type = EXECUTION_EVENT[row.status];
-  if (!type) return;
+  if (!type || !webhooks_enabled) return; // a merchant without endpoints pays nothing for webhooks
   await emit(ex, row.merchant_id, type, `execution:${row.id}:${row.status}`, { object: 'execution', payment_intent_id: row.id, ...toExecutionResponse(row) }, now);
   if (row.status === 'COMPLETED' && row.operation_type === 'COLLECTION' && row.source_id && row.source_type) {
     await emit(ex, row.merchant_id, 'source.paid', `source:${row.source_id}:paid`, { object: 'source', source_type: row.source_type, source_id: row.source_id, payment_intent_id: row.id, reference_id: row.reference_id, paid_at: now.toISOString() }, now);

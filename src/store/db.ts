@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { type SQL, sql } from 'drizzle-orm';
+import { type Column, getTableColumns, type SQL, sql, type Table } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -133,4 +133,17 @@ export async function rows<T = Record<string, unknown>>(ex: Executor, query: SQL
 export function sqlArray(values: readonly (string | number | bigint)[], type: 'bigint' | 'text' | 'int') {
   const literal = `{${values.map((v) => (type === 'text' ? `"${String(v).replace(/["\\]/g, '\\$&')}"` : String(v))).join(',')}}`;
   return sql`${literal}::${sql.raw(type)}[]`;
+}
+
+/**
+ * Map a raw row (from a hand-written statement such as a CTE) to the table's typed row, through
+ * each column's own driver mapping — so it reads exactly like a query-builder result.
+ */
+export function mapRow<T extends Table>(table: T, raw: Record<string, unknown>): T['$inferSelect'] {
+  const out: Record<string, unknown> = {};
+  for (const [key, col] of Object.entries(getTableColumns(table))) {
+    const v = raw[(col as Column).name];
+    out[key] = v === null || v === undefined ? null : (col as Column).mapFromDriverValue(v);
+  }
+  return out as T['$inferSelect'];
 }

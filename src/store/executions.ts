@@ -1,6 +1,6 @@
 /** Queries for executions and their status events. The unique (merchant, operation, reference_id) index is the idempotency key. */
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { type Executor, rows } from './db.js';
+import { type Executor, mapRow, rows } from './db.js';
 import { executionEvents, executions } from './schema.js';
 
 export type ExecutionRow = typeof executions.$inferSelect;
@@ -129,4 +129,88 @@ export async function eventsAfter(ex: Executor, execution_id: number, after_id: 
     .where(and(eq(executionEvents.execution_id, execution_id), sql`${executionEvents.id} > ${after_id}`))
     .orderBy(executionEvents.id)
     .limit(limit);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The money path's statements: each one does several writes that belong together (a round trip
+// saved is latency saved for every payment), and reads like the steps it replaces.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Insert a new execution (unless its idempotency key exists) and, in the same statement, consume
+ * its session and log + announce its first status. Undefined when another request owns the key.
+ */
+export async function startExecution(
+  ex: Executor,
+  values: NewExecution,
+  session_id: number,
+  event: { message: string; detail: unknown; at: Date },
+  channel: string,
+): Promise<ExecutionRow | undefined> {
+  const insert = ex
+    .insert(executions)
+    .values(values)
+    .onConflictDoNothing({ target: [executions.merchant_id, executions.operation_type, executions.reference_id] })
+    .returning();
+  const [raw] = await rows<Record<string, unknown>>(
+    ex,
+    sql`with e as (${insert.getSQL()}),
+         s as (update sessions set status = 'USED', execution_id = (select id from e), used_at = ${event.at}, updated_at = ${event.at}
+               where id = ${session_id} and exists (select 1 from e) returning id),
+         ev as (insert into execution_events (execution_id, merchant_id, status, message, detail, created_at)
+                select e.id, e.merchant_id, e.status, ${event.message}, ${JSON.stringify(event.detail)}::jsonb, ${event.at} from e),
+         n as (select pg_notify(${channel}, json_build_object('merchant_id', e.merchant_id, 'operation_type', e.operation_type,
+                                                              'reference_id', e.reference_id, 'status', e.status)::text) from e)
+       select e.*, (select count(*) from s)::int as _sessions, (select count(*) from n)::int as _notified from e`,
+  );
+  if (!raw) return undefined;
+  if (Number(raw._sessions) !== 1) throw new Error('assertion: the execution did not consume its session');
+  return mapRow(executions, raw);
+}
+
+/**
+ * Move an execution out of one of `from` with its status event and announcement — one statement.
+ * When it settles a collection (COMPLETED), its source moves PROCESSING → PAID in the same
+ * statement; when a collection fails, back to ACTIVE. Undefined when it had already moved.
+ */
+export async function moveExecution(
+  ex: Executor,
+  id: number,
+  from: readonly string[],
+  values: Partial<NewExecution> & { status: string; updated_at: Date },
+  event: { message: string | null; detail: unknown },
+  source: { id: number; from: 'PROCESSING'; to: 'PAID' | 'ACTIVE'; paid: boolean } | null,
+  channel: string,
+): Promise<ExecutionRow | undefined> {
+  const update = ex
+    .update(executions)
+    .set(values)
+    .where(and(eq(executions.id, id), inArray(executions.status, [...from])))
+    .returning();
+  const at = values.updated_at;
+  const sourceMove = source
+    ? sql`, src as (update payment_sources set status = ${source.to}, updated_at = ${at}
+                    ${source.paid ? sql`, paid_at = ${at}, paid_execution_id = ${id}` : sql``}
+                    where id = ${source.id} and status = ${source.from} and exists (select 1 from x) returning id)`
+    : sql``;
+  const [raw] = await rows<Record<string, unknown>>(
+    ex,
+    sql`with x as (${update.getSQL()})${sourceMove},
+         ev as (insert into execution_events (execution_id, merchant_id, status, message, detail, created_at)
+                select x.id, x.merchant_id, x.status, ${event.message}, ${JSON.stringify(event.detail)}::jsonb, ${at} from x),
+         n as (select pg_notify(${channel}, json_build_object('merchant_id', x.merchant_id, 'operation_type', x.operation_type,
+                                                              'reference_id', x.reference_id, 'status', x.status)::text) from x)
+       select x.*, ${source ? sql`(select count(*) from src)::int` : sql`1`} as _source_moved, (select count(*) from n)::int as _notified from x`,
+  );
+  if (!raw) return undefined;
+  return Object.assign(mapRow(executions, raw), { source_moved: Number(raw._source_moved) === 1 });
+}
+
+/** Lock an execution for settlement, with what settlement needs to know of its merchant. */
+export async function lockExecutionForSettlement(ex: Executor, id: number): Promise<{ row: ExecutionRow; webhooks_enabled: boolean } | undefined> {
+  const [raw] = await rows<Record<string, unknown>>(
+    ex,
+    sql`select e.*, m.webhooks_enabled as _webhooks from executions e join merchants m on m.id = e.merchant_id where e.id = ${id} for update of e`,
+  );
+  return raw ? { row: mapRow(executions, raw), webhooks_enabled: raw._webhooks === true } : undefined;
 }

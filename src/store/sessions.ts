@@ -1,6 +1,6 @@
 /** Queries for sessions (payment intent before money moves). */
 import { and, eq, sql } from 'drizzle-orm';
-import type { Executor } from './db.js';
+import { type Executor, mapRow, rows } from './db.js';
 import { sessions } from './schema.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
@@ -39,4 +39,20 @@ export async function findSession(ex: Executor, merchant_id: number, id: number)
     .from(sessions)
     .where(and(eq(sessions.id, id), eq(sessions.merchant_id, merchant_id)));
   return row;
+}
+
+/** Lock a session for the execution that consumes it, with its merchant's type and webhook flag (one read). */
+export async function lockSessionForExecution(
+  ex: Executor,
+  merchant_id: number,
+  id: number,
+): Promise<{ session: SessionRow; merchant_type: string; webhooks_enabled: boolean } | undefined> {
+  const [raw] = await rows<Record<string, unknown>>(
+    ex,
+    sql`select s.*, m.type as _merchant_type, m.webhooks_enabled as _webhooks
+        from sessions s join merchants m on m.id = s.merchant_id
+        where s.id = ${id} and s.merchant_id = ${merchant_id}
+        for update of s`,
+  );
+  return raw ? { session: mapRow(sessions, raw), merchant_type: String(raw._merchant_type), webhooks_enabled: raw._webhooks === true } : undefined;
 }

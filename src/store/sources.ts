@@ -225,3 +225,16 @@ export const SOURCE_INVARIANTS: { rule: string; query: ReturnType<typeof sql> }[
                limit ${VIOLATIONS_MAX}`,
   },
 ];
+
+/**
+ * A payment starts: ACTIVE → PROCESSING in one conditional update, which also locks the source
+ * and returns what pricing needs. Undefined when it is not ACTIVE (the caller reads it to say why).
+ */
+export async function claimSourceForPayment(tx: Tx, merchant_id: number, source_type: SourceType, id: number, at: Date): Promise<SourceRow | undefined> {
+  const [row] = await tx
+    .update(paymentSources)
+    .set({ status: 'PROCESSING', updated_at: at })
+    .where(and(eq(paymentSources.id, id), eq(paymentSources.merchant_id, merchant_id), eq(paymentSources.source_type, source_type), eq(paymentSources.status, 'ACTIVE')))
+    .returning();
+  return row;
+}

@@ -55,9 +55,11 @@ if (backends().includes('postgres')) {
       const apis = [m.api, new Api(secondUrl, m.token)];
       const codes: number[] = [];
       for (let i = 0; i < 50; i++) codes.push((await apis[i % 2]!.get('/v1/wallets')).status);
-      // h.merchant() already spent one request (its token); 40 per minute in all.
-      assert.equal(codes.filter((c) => c === 200).length, 40);
-      assert.ok(codes.slice(40).every((c) => c === 429));
+      // 40 per minute across both instances: never more. Slots are reserved in chunks that shrink
+      // to one near the limit, so at most one slot per instance can stay reserved and unused.
+      const admitted = codes.filter((c) => c === 200).length;
+      assert.ok(admitted <= 40 && admitted >= 38, `admitted ${admitted}`);
+      assert.ok(codes.slice(admitted).every((c) => c === 429), codes.join(','));
     });
   });
 }

@@ -32,9 +32,6 @@ export class SandboxMomo implements CarrierConnector {
   }
 
   async initiate(req: CarrierRequest): Promise<CarrierResult> {
-    const existing = await this.find(req.idempotency_key);
-    // Same key again: the carrier deduplicates (MTN answers 409 on a reused reference; pawaPay reports DUPLICATE_IGNORED).
-    if (existing) return this.view(existing);
     let msisdn = req.msisdn;
     if (req.operation === 'refund' && req.original_key) msisdn = (await this.find(req.original_key))?.msisdn ?? msisdn;
     const scenario = momoScenario(msisdn);
@@ -64,19 +61,20 @@ export class SandboxMomo implements CarrierConnector {
       created_at: now,
       updated_at: now,
     };
-    const fresh = await this.database.db.insert(sandboxCarrierTxns).values(row).onConflictDoNothing().returning({ key: sandboxCarrierTxns.key });
-    const stored = (await this.find(req.idempotency_key))!;
-    if (fresh.length === 1 && stored.final_at && scenario.initiate !== 'complete_now' && scenario.initiate !== 'reject') {
+    // Same key again: the carrier deduplicates (MTN answers 409 on a reused reference; pawaPay reports DUPLICATE_IGNORED).
+    const [fresh] = await this.database.db.insert(sandboxCarrierTxns).values(row).onConflictDoNothing().returning();
+    if (!fresh) return this.view((await this.find(req.idempotency_key))!);
+    if (fresh.final_at && scenario.initiate !== 'complete_now' && scenario.initiate !== 'reject') {
       // The carrier's callbacks, as jobs due when the transaction finalises (MTN sends one, never retried).
       for (let n = 1; n <= scenario.callbacks; n++) {
         await enqueueJob(
           this.database.db,
           {
             queue: SANDBOX_CALLBACK_QUEUE,
-            payload: { gateway: this.gateway, key: stored.key },
-            run_at: new Date(new Date(stored.final_at).getTime() + (n - 1) * 1_000),
+            payload: { gateway: this.gateway, key: fresh.key },
+            run_at: new Date(new Date(fresh.final_at).getTime() + (n - 1) * 1_000),
             max_attempts: 1,
-            dedupe_key: `${stored.key}:${n}`,
+            dedupe_key: `${fresh.key}:${n}`,
           },
           now,
         );
@@ -86,7 +84,7 @@ export class SandboxMomo implements CarrierConnector {
       // The carrier accepted it, but its answer arrives after our client gave up.
       throw new CarrierUnavailable('sandbox carrier: no answer within the client timeout');
     }
-    return this.view(stored);
+    return this.view(fresh);
   }
 
   async query(_operation: CarrierOperation, idempotency_key: string): Promise<CarrierResult> {

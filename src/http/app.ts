@@ -17,6 +17,7 @@ import { parseJsonBody, parseQuery } from './exact.js';
 import { callbackRoutes } from './callbacks.js';
 import { healthRoutes } from './health.js';
 import { hostedRoutes } from './hosted.js';
+import { webAreaRoutes } from './portal.js';
 import { sandboxRoutes } from './sandbox.js';
 import { ErrorMessage, HTTPValidationError, ValidationErrorItem } from './schemas.js';
 import { tokenRoutes } from './token.js';
@@ -123,6 +124,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<App> {
   await app.register(callbackRoutes, { services });
   await app.register(sandboxRoutes, { services });
   await app.register(hostedRoutes, { services });
+  await app.register(webAreaRoutes, { services });
 
   await app.register(
     async (v1) => {

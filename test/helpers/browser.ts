@@ -27,7 +27,7 @@ const CHROMIUM_ARGS = [
 export interface BrowserHarness {
   browser: Browser;
   /** A fresh context and page; closed after the test by `close()`. */
-  newPage(): Promise<{ context: BrowserContext; page: Page }>;
+  newPage(opts?: { viewport?: { width: number; height: number } }): Promise<{ context: BrowserContext; page: Page }>;
 }
 
 export function useBrowser(): BrowserHarness {
@@ -35,8 +35,9 @@ export function useBrowser(): BrowserHarness {
   before(async () => {
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     h.browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
-    h.newPage = async () => {
-      const context = await h.browser.newContext({ viewport: { width: 412, height: 915 }, deviceScaleFactor: 1 });
+    h.newPage = async (opts = {}) => {
+      // Phone-sized by default: the pages are built for phones first.
+      const context = await h.browser.newContext({ viewport: opts.viewport ?? { width: 412, height: 915 }, deviceScaleFactor: 1 });
       context.setDefaultTimeout(15_000);
       const page = await context.newPage();
       return { context, page };

@@ -8,6 +8,9 @@
  *   GET  /portal/wallets, /portal/wallets/{id}?starting_after=
  *   GET  /portal/executions?status=&operation=&from=&to=&before=, /portal/executions/{id}
  *   GET  /portal/invoices|orders?status=&starting_after=, /portal/invoices|orders/{id}
+ *   GET  /portal/webhooks, POST /portal/webhooks, POST /portal/webhooks/{id}/delete,
+ *   GET  /portal/webhooks/{id} (deliveries), /portal/webhooks/deliveries/{id} (attempts),
+ *   POST /portal/webhooks/deliveries/{id}/replay
  */
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -19,6 +22,7 @@ import { sourceLink } from '../services/links.js';
 import { apiKeysOf, changePasscode, createApiKey, executionDetail, executionsPage, ownerContext, revokeOwnApiKey } from '../services/portal.js';
 import { resolveSession, signIn, SignInRefused, signOut } from '../services/portal-auth.js';
 import { getSource, listSources } from '../services/sources.js';
+import { createEndpoint, deleteEndpoint, deliveryAttempts, EVENT_TYPES, listDeliveries, listEndpoints, replayDelivery } from '../services/webhooks.js';
 import { listMerchantWallets, walletEntries } from '../services/wallets.js';
 import { randomToken } from '../services/crypto.js';
 import { errorPage } from '../web/portal-pages.js';
@@ -28,6 +32,7 @@ import { publicBaseUrl } from './urls.js';
 import {
   cookieOptions,
   field,
+  fields,
   FORM_BODY_LIMIT_BYTES,
   htmlErrors,
   htmlNotFound,
@@ -45,6 +50,8 @@ const NOTICES: Record<string, string> = {
   'signed-out': 'You are signed out.',
   'key-revoked': 'API key revoked: its tokens stop working.',
   'passcode-set': 'Payout passcode saved.',
+  'endpoint-deleted': 'Webhook endpoint deleted.',
+  'delivery-replayed': 'Delivery queued again: the worker sends it shortly.',
 };
 const ENTRIES_PAGE_SIZE = 50;
 const NEXT_RE = /^\/(portal|admin)(\/[A-Za-z0-9/_.-]*)?(\?[A-Za-z0-9=&%_.-]*)?$/;
@@ -114,6 +121,7 @@ const merchantRoutes: FastifyPluginAsync<{ services: Services }> = async (app, {
   requireSession(app, services, 'owner');
   htmlNotFound(app);
   const owner = (request: FastifyRequest) => ownerContext(ctx, request.portal!.user);
+  await app.register(webhookPages, { services });
 
   app.get('/', async (request, reply) => {
     const { auth, merchant } = await owner(request);
@@ -229,6 +237,65 @@ const merchantRoutes: FastifyPluginAsync<{ services: Services }> = async (app, {
       return sendHtml(reply, 200, pages.sourcePage(viewer(request), noun, view, pay?.url ?? null));
     });
   }
+};
+
+/** The merchant's webhook endpoints, their deliveries and replay (the API's webhook use cases). */
+const webhookPages: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  const { ctx } = services;
+  const owner = (request: FastifyRequest) => ownerContext(ctx, request.portal!.user);
+  const DELIVERIES_PAGE_SIZE = 50;
+
+  app.get('/webhooks', async (request, reply) => {
+    const { auth } = await owner(request);
+    return sendHtml(reply, 200, pages.webhooksPage(viewer(request), await listEndpoints(ctx, auth), EVENT_TYPES, { notice: notice(request, NOTICES) }));
+  });
+
+  app.post('/webhooks', async (request, reply) => {
+    const { auth } = await owner(request);
+    const events = fields(request.body, 'events', 64).slice(0, 16);
+    try {
+      const created = await createEndpoint(ctx, auth, {
+        url: field(request.body, 'url', 2048).trim(),
+        description: field(request.body, 'description', 500),
+        enabled_events: events.includes('*') ? ['*'] : events,
+      });
+      return sendHtml(reply, 201, pages.webhooksPage(viewer(request), await listEndpoints(ctx, auth), EVENT_TYPES, { created }));
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.kind !== 'validation') throw err;
+      return sendHtml(reply, 422, pages.webhooksPage(viewer(request), await listEndpoints(ctx, auth), EVENT_TYPES, { error: problemsOf(err) }));
+    }
+  });
+
+  app.post('/webhooks/:id/delete', async (request, reply) => {
+    const { auth } = await owner(request);
+    await deleteEndpoint(ctx, auth, idParam((request.params as { id: string }).id));
+    return reply.redirect('/portal/webhooks?notice=endpoint-deleted', 303);
+  });
+
+  app.get('/webhooks/:id', async (request, reply) => {
+    const { auth } = await owner(request);
+    const id = idParam((request.params as { id: string }).id);
+    const endpoint = (await listEndpoints(ctx, auth)).find((e) => e.id === id);
+    if (!endpoint) throw notFound();
+    const after = field(request.query, 'starting_after', 20);
+    if (after && !/^\d{1,15}$/.test(after)) throw notFound();
+    const deliveries = await listDeliveries(ctx, auth, id, { limit: DELIVERIES_PAGE_SIZE, starting_after: after ? Number(after) : undefined });
+    const next = deliveries.length === DELIVERIES_PAGE_SIZE ? deliveries[deliveries.length - 1]!.id : null;
+    return sendHtml(reply, 200, pages.webhookEndpointPage(viewer(request), endpoint, deliveries, next));
+  });
+
+  app.get('/webhooks/deliveries/:id', async (request, reply) => {
+    const { auth } = await owner(request);
+    const id = idParam((request.params as { id: string }).id);
+    return sendHtml(reply, 200, pages.deliveryPage(viewer(request), id, await deliveryAttempts(ctx, auth, id), notice(request, NOTICES)));
+  });
+
+  app.post('/webhooks/deliveries/:id/replay', async (request, reply) => {
+    const { auth } = await owner(request);
+    const id = idParam((request.params as { id: string }).id);
+    await replayDelivery(ctx, auth, id);
+    return reply.redirect(`/portal/webhooks/deliveries/${id}?notice=delivery-replayed`, 303);
+  });
 };
 
 /** The portal and operator areas: cookies, form bodies and HTML errors, counted per IP. */

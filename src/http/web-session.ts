@@ -45,6 +45,13 @@ export function field(body: unknown, name: string, max = 1000): string {
   return typeof s === 'string' ? s.slice(0, max) : '';
 }
 
+/** Every value of a repeated form field (checkboxes), each bounded. */
+export function fields(body: unknown, name: string, max = 1000): string[] {
+  const v = (body as Record<string, unknown> | undefined)?.[name];
+  const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return list.filter((x): x is string => typeof x === 'string').map((x) => x.slice(0, max));
+}
+
 /** The messages of a 422, for showing beside a form. */
 export function problemsOf(err: DomainError): string[] {
   return typeof err.detail === 'string' ? [err.detail] : (err.detail as DetailItem[]).map((d) => d.msg);

@@ -55,6 +55,7 @@ const PORTAL_LINKS: [string, string][] = [
   ['/portal/executions', 'Executions'],
   ['/portal/invoices', 'Invoices'],
   ['/portal/orders', 'Orders'],
+  ['/portal/webhooks', 'Webhooks'],
   ['/portal/passcode', 'Payout passcode'],
 ];
 
@@ -308,5 +309,111 @@ ${pay_url ? html`<p>Pay link: <a href="${pay_url}">${pay_url}</a></p>` : ''}
 <div class="scroll"><table><thead><tr><th scope="col">Item</th><th scope="col" class="num">Qty</th><th scope="col" class="num">Unit</th></tr></thead>
 <tbody>${items.map((i) => html`<tr><td>${i.name}</td><td class="num">${i.qty}</td><td class="num">${String(i.amount)} ${i.currency}</td></tr>`)}</tbody></table></div>
 ${s.note ? html`<p class="muted">${s.note as string}</p>` : ''}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks: endpoints (secret shown once), their deliveries, each delivery's attempts, replay
+// ---------------------------------------------------------------------------------------------
+
+export interface EndpointView {
+  id: number;
+  url: string;
+  description: string;
+  enabled_events: string[];
+  status: string;
+  created_at: Date;
+}
+
+export function webhooksPage(
+  v: Viewer,
+  endpoints: readonly EndpointView[],
+  event_types: readonly string[],
+  o: { created?: EndpointView & { secret: string }; notice?: string | null; error?: readonly string[] | null } = {},
+): string {
+  return areaPage(
+    v,
+    'portal',
+    '/portal/webhooks',
+    'Webhooks',
+    html`<h1>Webhooks</h1>
+<p class="muted">Signed with <code>Dollr-Signature: t=…,v1=HMAC-SHA256(secret, "t.body")</code>; retried with backoff for 3 days.</p>
+${
+  o.created
+    ? html`<div class="card" id="new-endpoint" role="status"><h2>Endpoint created</h2><p><strong>Copy the signing secret now: it is shown only this once.</strong></p><p class="secret" id="new-endpoint-secret">${o.created.secret}</p></div>`
+    : ''
+}
+${noticeBox(o.notice)}${alertBox(o.error ?? null)}
+<div class="scroll"><table id="endpoints">
+<thead><tr><th scope="col">URL</th><th scope="col">Events</th><th scope="col">Created</th><th scope="col"><span class="skip">Actions</span></th></tr></thead>
+<tbody>${endpoints.map(
+      (e) => html`<tr><td><a href="/portal/webhooks/${e.id}">${e.url}</a><br><span class="muted">${e.description}</span></td><td>${e.enabled_events.join(', ')}</td><td>${when(e.created_at)}</td>
+<td><form method="post" action="/portal/webhooks/${e.id}/delete">${csrfField(v.csrf)}<button type="submit" class="danger" aria-label="Delete endpoint ${e.url}">Delete</button></form></td></tr>`,
+    )}</tbody></table></div>
+${endpoints.length === 0 ? html`<p class="muted">No endpoints yet.</p>` : ''}
+<h2>Add an endpoint</h2>
+<form method="post" action="/portal/webhooks" class="card">${csrfField(v.csrf)}
+<label for="url">URL</label><input id="url" name="url" type="url" required maxlength="2048" placeholder="https://example.com/dollr/webhooks">
+<label for="description">Description</label><input id="description" name="description" maxlength="500">
+<fieldset><legend>Events</legend><div class="choice">
+<label><input type="checkbox" name="events" value="*" checked> All</label>
+${event_types.map((t) => html`<label><input type="checkbox" name="events" value="${t}"> ${t}</label>`)}
+</div></fieldset>
+<button type="submit">Add endpoint</button></form>`,
+  );
+}
+
+export interface DeliveryView {
+  id: number;
+  event_type: string;
+  status: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_attempt_at: Date | null;
+  next_attempt_at: Date | null;
+  created_at: Date;
+}
+
+export function webhookEndpointPage(v: Viewer, e: EndpointView, deliveries: readonly DeliveryView[], next: number | null, notice?: string | null): string {
+  return areaPage(
+    v,
+    'portal',
+    '/portal/webhooks',
+    'Webhook deliveries',
+    html`<h1>Deliveries to ${e.url}</h1>
+${noticeBox(notice)}
+<div class="scroll"><table id="deliveries">
+<thead><tr><th scope="col">Id</th><th scope="col">Event</th><th scope="col">Status</th><th scope="col" class="num">Attempts</th><th scope="col">Last answer</th><th scope="col">Next attempt</th><th scope="col"><span class="skip">Replay</span></th></tr></thead>
+<tbody>${deliveries.map(
+      (d) => html`<tr><td><a href="/portal/webhooks/deliveries/${d.id}">${d.id}</a></td><td>${d.event_type}</td><td>${badge(d.status)}</td><td class="num">${d.attempts}</td>
+<td>${d.last_status_code ?? d.last_error ?? '—'}<br><span class="muted">${when(d.last_attempt_at)}</span></td><td>${when(d.next_attempt_at)}</td>
+<td><form method="post" action="/portal/webhooks/deliveries/${d.id}/replay">${csrfField(v.csrf)}<button type="submit" class="secondary" aria-label="Replay delivery ${d.id}">Replay</button></form></td></tr>`,
+    )}</tbody></table></div>
+${deliveries.length === 0 ? html`<p class="muted">Nothing delivered yet.</p>` : ''}
+${next ? html`<p><a href="/portal/webhooks/${e.id}?starting_after=${next}" rel="next">More</a></p>` : ''}`,
+  );
+}
+
+export function deliveryPage(
+  v: Viewer,
+  delivery_id: number,
+  attempts: readonly { attempted_at: Date; status_code: number | null; duration_ms: number; error: string | null; response_excerpt: string | null }[],
+  notice?: string | null,
+): string {
+  return areaPage(
+    v,
+    'portal',
+    '/portal/webhooks',
+    `Delivery ${delivery_id}`,
+    html`<h1>Delivery ${delivery_id}</h1>
+${noticeBox(notice)}
+<form method="post" action="/portal/webhooks/deliveries/${delivery_id}/replay">${csrfField(v.csrf)}<button type="submit">Replay now</button></form>
+<div class="scroll"><table id="attempts">
+<thead><tr><th scope="col">When</th><th scope="col">Answer</th><th scope="col" class="num">Took</th><th scope="col">Response</th></tr></thead>
+<tbody>${attempts.map(
+      (a) => html`<tr><td>${when(a.attempted_at)}</td><td>${a.status_code ?? a.error ?? '—'}</td><td class="num">${a.duration_ms} ms</td><td><code>${a.response_excerpt ?? ''}</code></td></tr>`,
+    )}</tbody></table></div>
+${attempts.length === 0 ? html`<p class="muted">No attempt yet.</p>` : ''}`,
   );
 }

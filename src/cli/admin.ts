@@ -13,6 +13,7 @@ import type { Services } from '../services/index.js';
 import { listApiKeys, listMerchants } from '../store/merchants.js';
 import { assignTier, createTier, listFees, listFx, makeDefaultTier, setFxRate, setGatewayFee, setTierRate } from '../services/fee-admin.js';
 import { acquireDataDirLock } from '../store/data-dir-lock.js';
+import { createPortalUser } from '../services/portal-auth.js';
 
 export interface Command {
   usage: string;
@@ -106,6 +107,22 @@ export const commands: Record<string, Command> = {
       const id = idArg(p, 0, 'MERCHANT_ID');
       await setPasscode(s.ctx, id, need(v, 'code'), need(v, 'phone'));
       return { merchant_id: id, passcode: 'set', phone: v.phone };
+    },
+  },
+  'portal:user:create': {
+    usage: 'portal:user:create MERCHANT_ID --email EMAIL --password TEXT   (a merchant portal user; password ≥ 10 characters)',
+    options: { email: { type: 'string' }, password: { type: 'string' } },
+    async run(s, p, v) {
+      const u = await createPortalUser(s.ctx, { role: 'owner', merchant_id: idArg(p, 0, 'MERCHANT_ID'), email: need(v, 'email'), password: need(v, 'password') });
+      return { id: u.id, email: u.email, role: u.role, merchant_id: u.merchant_id };
+    },
+  },
+  'operator:create': {
+    usage: 'operator:create --email EMAIL --password TEXT   (an operator of /admin)',
+    options: { email: { type: 'string' }, password: { type: 'string' } },
+    async run(s, _p, v) {
+      const u = await createPortalUser(s.ctx, { role: 'operator', email: need(v, 'email'), password: need(v, 'password') });
+      return { id: u.id, email: u.email, role: u.role };
     },
   },
   'sandbox:fund': {

@@ -16,6 +16,8 @@ import { registerErrorHandling } from './errors.js';
 import { parseJsonBody, parseQuery } from './exact.js';
 import { callbackRoutes } from './callbacks.js';
 import { healthRoutes } from './health.js';
+import { hostedRoutes } from './hosted.js';
+import { webAreaRoutes } from './portal.js';
 import { sandboxRoutes } from './sandbox.js';
 import { ErrorMessage, HTTPValidationError, ValidationErrorItem } from './schemas.js';
 import { tokenRoutes } from './token.js';
@@ -121,6 +123,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<App> {
   await app.register(healthRoutes, { services });
   await app.register(callbackRoutes, { services });
   await app.register(sandboxRoutes, { services });
+  await app.register(hostedRoutes, { services });
+  await app.register(webAreaRoutes, { services });
 
   await app.register(
     async (v1) => {

@@ -15,7 +15,7 @@ import { DomainError, forbidden, invalid } from '../domain/errors.js';
 import { isFinal, requestFingerprint, reservePostings, transferPostings } from '../domain/executions.js';
 import type { ExecutionStatus, SessionKind, SourceType } from '../domain/enums.js';
 import { formatMinor, parseDecimal } from '../domain/money.js';
-import { convertMinor } from '../domain/pricing.js';
+import { convertMinor, type Price } from '../domain/pricing.js';
 import { InsufficientFunds, MerchantAccount, PlatformAccount, postTransaction } from '../ledger/ledger.js';
 import type { Tx } from '../store/db.js';
 import { type ExecutionRow, findExecution, findExecutionByReference, moveExecution, type NewExecution, releaseRefundable, reserveRefundable, startExecution } from '../store/executions.js';
@@ -183,6 +183,24 @@ async function answerExisting(s: Services, row: ExecutionRow, fingerprint: strin
   return row;
 }
 
+/** An execution's amount columns from its price: fees in the base (payee) currency. */
+function priceColumns(p: Price) {
+  return {
+    payer_amount_minor: p.payer_minor,
+    payer_currency: p.payer_currency,
+    payee_amount_minor: p.payee_minor,
+    payee_currency: p.payee_currency,
+    platform_fee_minor: p.platform_fee_minor,
+    platform_currency: p.payee_currency,
+    gateway_fee_minor: p.gateway_fee_minor,
+    gateway_currency: p.payee_currency as string | null,
+    fx_fee_minor: p.fx_fee_minor,
+    fx_rate: p.fx?.rate ?? null,
+    fx_currency_from: p.fx?.from ?? null,
+    fx_currency_to: p.fx?.to ?? null,
+  };
+}
+
 function parseId(text: string, field: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n <= 0) throw invalid(['body', field], `${field} must be a positive integer id`, 'type_error.integer');
@@ -253,18 +271,7 @@ export async function executeCollection(
         method,
         fee_bearer: source.fee_bearer,
         base_amount_minor: source.total_amount_minor,
-        payer_amount_minor: p.payer_minor,
-        payer_currency: p.payer_currency,
-        payee_amount_minor: p.payee_minor,
-        payee_currency: p.payee_currency,
-        platform_fee_minor: p.platform_fee_minor,
-        platform_currency: p.payee_currency,
-        gateway_fee_minor: p.gateway_fee_minor,
-        gateway_currency: p.payee_currency,
-        fx_fee_minor: p.fx_fee_minor,
-        fx_rate: p.fx?.rate ?? null,
-        fx_currency_from: p.fx?.from ?? null,
-        fx_currency_to: p.fx?.to ?? null,
+        ...priceColumns(p),
         next_check_at: new Date(now.getTime() + INITIATE_LEASE_MS),
       },
     };
@@ -378,14 +385,7 @@ export async function executePayout(
         method,
         fee_bearer: 'PAYER',
         base_amount_minor: session.amount_minor!,
-        payer_amount_minor: p.payer_minor,
-        payer_currency: currency,
-        payee_amount_minor: p.payee_minor,
-        payee_currency: currency,
-        platform_fee_minor: p.platform_fee_minor,
-        platform_currency: currency,
-        gateway_fee_minor: p.gateway_fee_minor,
-        gateway_currency: currency,
+        ...priceColumns(p),
         next_check_at: new Date(now.getTime() + INITIATE_LEASE_MS),
       },
       after: async (t, row) => {
@@ -433,14 +433,8 @@ export async function executeTransfer(s: Services, auth: AuthContext, body: { se
         method: 'WALLET',
         fee_bearer: 'PAYER',
         base_amount_minor: session.amount_minor!,
-        payer_amount_minor: p.payer_minor,
-        payer_currency: currency,
-        payee_amount_minor: p.payee_minor,
-        payee_currency: currency,
-        platform_fee_minor: p.platform_fee_minor,
-        platform_currency: currency,
-        gateway_fee_minor: 0n,
-        gateway_currency: null,
+        ...priceColumns(p),
+        gateway_currency: null, // settled inside the platform: no gateway
       },
       after: async (t, row) => {
         try {

@@ -194,7 +194,7 @@ export interface SetFxInput {
 }
 
 /** A new rate base→quote from `from` on; earlier rates stay for history and for quotes at earlier times. */
-export async function setFxRate(ctx: Ctx, input: SetFxInput) {
+export async function setFxRate(ctx: Ctx, input: SetFxInput, actor = ADMIN_ACTOR) {
   const base = currencyOf(input.base, 'base');
   const quote = currencyOf(input.quote, 'quote');
   if (base === quote) throw invalid(['quote'], 'base and quote must differ');
@@ -205,7 +205,7 @@ export async function setFxRate(ctx: Ctx, input: SetFxInput) {
   const now = ctx.clock.now();
   const from = parseFrom(input.from, now);
   return locked(ctx, async (tx) => {
-    const row = await store.insertFxRate(tx, { base_currency: base, quote_currency: quote, rate: formatDecimal(dec), effective_from: from, created_by: ADMIN_ACTOR, created_at: now });
+    const row = await store.insertFxRate(tx, { base_currency: base, quote_currency: quote, rate: formatDecimal(dec), effective_from: from, created_by: actor, created_at: now });
     return { id: row.id, base, quote, rate: row.rate, effective_from: row.effective_from };
   });
 }

@@ -6,6 +6,8 @@ import { randomInt } from 'node:crypto';
 import type { Ctx } from './context.js';
 import { createMerchant, fundSandboxWallet, issueApiKey, setPasscode } from './merchants.js';
 import { countMerchants } from '../store/merchants.js';
+import { randomToken } from './crypto.js';
+import { createPortalUser } from './portal-auth.js';
 
 export const SANDBOX_BALANCES: readonly { currency: string; amount: string }[] = [
   { currency: 'USD', amount: '10000.00' },
@@ -19,6 +21,9 @@ export interface SandboxCredentials {
   client_secret: string;
   passcode: string;
   phone: string;
+  /** Sign-in for the merchant portal (/portal) and the operator area (/admin). */
+  portal: { email: string; password: string };
+  operator: { email: string; password: string };
 }
 
 /** Creates the sandbox merchant when no merchant exists yet; returns undefined otherwise. */
@@ -41,5 +46,9 @@ export async function bootstrapSandbox(ctx: Ctx): Promise<SandboxCredentials | u
   const passcode = s.passcode ?? String(randomInt(0, 1_000_000)).padStart(6, '0');
   await setPasscode(ctx, merchant.id, passcode, s.phone);
   for (const b of SANDBOX_BALANCES) await fundSandboxWallet(ctx, merchant.id, b.currency, b.amount);
-  return { merchant_id: merchant.id, merchant_type: merchant.type, client_id: key.client_id, client_secret: key.client_secret, passcode, phone: s.phone };
+  const portal = { email: s.portal_email, password: s.portal_password ?? randomToken(12) };
+  await createPortalUser(ctx, { role: 'owner', merchant_id: merchant.id, ...portal });
+  const operator = { email: s.operator_email, password: s.operator_password ?? randomToken(12) };
+  await createPortalUser(ctx, { role: 'operator', ...operator });
+  return { merchant_id: merchant.id, merchant_type: merchant.type, client_id: key.client_id, client_secret: key.client_secret, passcode, phone: s.phone, portal, operator };
 }

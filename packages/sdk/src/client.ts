@@ -102,7 +102,8 @@ export class DollrClient {
     const fetchImpl = options.fetch ?? globalThis.fetch;
     if (typeof fetchImpl !== 'function') throw new TypeError('no fetch available: use Node 18+ or pass options.fetch');
     const userAgent = options.userAgent ?? `dollr-sdk-typescript/${SDK_VERSION} node/${process.versions.node}`;
-    this.tokens = new TokenManager(() => this.obtainToken(), timing.now);
+    // One attempt per obtain: the request that needs the token owns the retries (transport.ts).
+    this.tokens = new TokenManager(() => this.obtainToken({ retry: false }), timing.now);
     const transport = new Transport({
       baseUrl: options.baseUrl,
       fetch: fetchImpl.bind(globalThis),

@@ -13,9 +13,9 @@
  *    the retries are spent), and only when the caller opted in with `newAttempt`.
  */
 import { randomUUID } from 'node:crypto';
-import { type DollrError, DollrNetworkError, DollrRateLimitError } from './errors.js';
+import { DollrError, DollrNetworkError, DollrRateLimitError } from './errors.js';
 import { nextDelay } from './retry.js';
-import type { RawResponse, RequestOptions, Transport } from './transport.js';
+import { failedBeforeSend, type RawResponse, type RequestOptions, type Transport } from './transport.js';
 import type { CollectionBody, ExecutionResponse, Operation, PayoutBody, RefundBody, TransferBody } from './types.js';
 
 export interface ExecutionBodies {
@@ -117,11 +117,15 @@ export class SafeExecutor {
       let ambiguous: DollrError;
       let at_least_ms = 0;
       let res: RawResponse | undefined;
+      let unsent = false;
       try {
         res = await this.t.exchange(req, opts);
       } catch (err) {
-        if (!(err instanceof DollrNetworkError)) throw err;
-        ambiguous = err;
+        // No token could be had: the execution was never sent; back off and try again.
+        unsent = failedBeforeSend(err) && err instanceof DollrError && (err.status === 0 || err.status === 429 || err.status >= 500);
+        if (!(err instanceof DollrNetworkError) && !unsent) throw err;
+        ambiguous = err as DollrError;
+        if (err instanceof DollrNetworkError && err.notSent) unsent = true;
       }
       if (res) {
         if (res.status >= 200 && res.status < 300) {
@@ -136,9 +140,9 @@ export class SafeExecutor {
       }
       ambiguous!.referenceId = reference_id;
 
-      // Unknown outcome (not a 429, which is a refusal): the status endpoint knows.
+      // Unknown outcome (not a 429 nor a request never sent): the status endpoint knows.
       let confirmed_missing = false;
-      if (!(ambiguous! instanceof DollrRateLimitError)) {
+      if (!(ambiguous! instanceof DollrRateLimitError) && !unsent) {
         const st = await this.status(op, reference_id, opts);
         if (st.kind === 'found') {
           last_known = st.execution;

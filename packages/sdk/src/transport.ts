@@ -65,6 +65,24 @@ export interface TransportOptions {
   tokens: TokenManager | undefined;
 }
 
+/**
+ * Errors raised while getting a token for a request: the request itself was never sent, so any
+ * retry rule may resend it (a write included) — and the token call is not retried on its own, so
+ * the retries never nest.
+ */
+const BEFORE_SEND = new WeakSet<object>();
+export function failedBeforeSend(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && BEFORE_SEND.has(err);
+}
+async function beforeSend<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (typeof err === 'object' && err !== null) BEFORE_SEND.add(err);
+    throw err;
+  }
+}
+
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 function errorCodes(err: unknown): string[] {
@@ -128,10 +146,12 @@ export class Transport {
         }
         failure = this.toError(req, res);
       } catch (err) {
-        if (!(err instanceof DollrNetworkError)) throw err;
-        failure = err;
+        const retryableBeforeSend = failedBeforeSend(err) && err instanceof DollrError && (err.status === 0 || err.status === 429 || err.status >= 500);
+        if (!(err instanceof DollrNetworkError) && !retryableBeforeSend) throw err;
+        failure = err as DollrError;
       }
       const retryable =
+        failedBeforeSend(failure) ||
         failure instanceof DollrRateLimitError ||
         (failure instanceof DollrNetworkError && (idempotent || failure.notSent)) ||
         (idempotent && failure.status >= 500);
@@ -195,10 +215,10 @@ export class Transport {
   async exchange(req: HttpRequest, opts: RequestOptions = {}): Promise<RawResponse> {
     const auth = req.auth ?? true;
     if (!auth || !this.o.tokens) return this.send(req, opts, undefined);
-    const token = await this.o.tokens.get();
+    const token = await beforeSend(this.o.tokens.get());
     const res = await this.send(req, opts, token);
     if (res.status !== 401) return res;
-    const renewed = await this.o.tokens.renewAfterRejection(token);
+    const renewed = await beforeSend(this.o.tokens.renewAfterRejection(token));
     return this.send(req, opts, renewed);
   }
 

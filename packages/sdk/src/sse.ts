@@ -36,6 +36,14 @@ export class SseParser {
     return out;
   }
 
+  /** The stream ended: a final lone "\r" was a line end after all. An unfinished event is dropped. */
+  end(): SseEvent[] {
+    if (!this.buffer.endsWith('\r')) return [];
+    const ev = this.line(this.buffer.slice(0, -1));
+    this.buffer = '';
+    return ev ? [ev] : [];
+  }
+
   private line(line: string): SseEvent | undefined {
     if (line === '') {
       const had = this.data.length > 0;

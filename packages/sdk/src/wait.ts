@@ -125,9 +125,8 @@ export class Waiter {
       try {
         for (;;) {
           const { value, done } = await reader.read();
-          if (done) return undefined;
-          kick();
-          for (const ev of parser.push(decoder.decode(value, { stream: true }))) {
+          if (!done) kick();
+          for (const ev of done ? parser.end() : parser.push(decoder.decode(value, { stream: true }))) {
             if (ev.event !== 'status') continue;
             let e: ExecutionResponse;
             try {
@@ -139,6 +138,7 @@ export class Waiter {
             seen(e);
             if (isFinal(e)) return e;
           }
+          if (done) return undefined;
         }
       } finally {
         reader.cancel().catch(() => {});

@@ -11,6 +11,7 @@ import { SandboxCard } from './providers/sandbox/card.js';
 import { SandboxMomo } from './providers/sandbox/momo.js';
 import type { CarrierConnector, Gateway } from './providers/types.js';
 import { AuthService, loadSigningKey } from './services/auth.js';
+import { StatusHub } from './services/events.js';
 import { pricerFor } from './services/pricing.js';
 import type { SettlementDeps } from './services/settlement.js';
 import type { Ctx } from './services/context.js';
@@ -83,7 +84,9 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
   };
   const carriers = { for: (g: Gateway) => connectors[g] };
   const settlement: SettlementDeps = { ctx, carriers, book };
-  return { ctx, auth, limiter, book, carriers, pricer: pricerFor(ctx), settlement };
+  const hub = new StatusHub(log);
+  await hub.listen(database);
+  return { ctx, auth, limiter, book, carriers, pricer: pricerFor(ctx), settlement, hub };
 }
 
 export async function createServer(config: Config, opts: ServerOptions = {}): Promise<Server> {
@@ -96,6 +99,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     database: services.ctx.database,
     async close() {
       await app.close();
+      await services.hub.close();
       if (!opts.database) await services.ctx.database.close();
     },
   };

@@ -222,6 +222,7 @@ async function main(argv: string[]) {
     const out = await command.run(services, positionals, values as Record<string, string | boolean | undefined>);
     process.stdout.write(JSON.stringify(out, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
   } finally {
+    await services.hub.close();
     await services.ctx.database.close();
     release();
   }

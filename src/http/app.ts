@@ -16,6 +16,7 @@ import { registerErrorHandling } from './errors.js';
 import { parseJsonBody, parseQuery } from './exact.js';
 import { callbackRoutes } from './callbacks.js';
 import { healthRoutes } from './health.js';
+import { sandboxRoutes } from './sandbox.js';
 import { ErrorMessage, HTTPValidationError, ValidationErrorItem } from './schemas.js';
 import { tokenRoutes } from './token.js';
 import { bodyAjv, paramAjv } from './validation.js';
@@ -105,7 +106,12 @@ export async function buildApp({ services, logger }: AppOptions): Promise<App> {
           'validation errors answer 422 {"detail":[{"loc","msg","type"}]}.',
       },
       servers: [],
-      components: { securitySchemes: { HTTPBearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          HTTPBearer: { type: 'http', scheme: 'bearer' },
+          RealtimeKey: { type: 'apiKey', in: 'query', name: 'access_token', description: 'A key from POST /v1/realtime-keys/collection' },
+        },
+      },
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String((json as { $id?: string }).$id ?? `def-${i}`) },
   });
@@ -114,6 +120,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<App> {
 
   await app.register(healthRoutes, { services });
   await app.register(callbackRoutes, { services });
+  await app.register(sandboxRoutes, { services });
 
   await app.register(
     async (v1) => {

@@ -9,6 +9,7 @@ import { merchantRoutes } from './merchants.js';
 import { partyRoutes } from './parties.js';
 import { paymentAccountRoutes } from './payment-accounts.js';
 import { predictionRoutes } from './predictions.js';
+import { realtimeRoutes } from './realtime.js';
 import { sessionRoutes } from './sessions.js';
 import { invoiceRoutes, orderRoutes } from './sources.js';
 import { statusRoutes } from './status.js';
@@ -30,4 +31,5 @@ export const v1Routes: FastifyPluginAsyncTypebox<{ services: Services }> = async
   await app.register(walletRoutes, opts);
   await app.register(feeRoutes, opts);
   await app.register(predictionRoutes, opts);
+  await app.register(realtimeRoutes, opts);
 };

@@ -124,6 +124,37 @@ export class AuthService {
     return row;
   }
 
+  /**
+   * A short-lived key for one execution's realtime stream (`expires_in` in SECONDS, as Dollr's).
+   * It opens that stream only: the access-token check refuses its `typ`.
+   */
+  signRealtime(claims: { merchant_id: number; session_id: number; operation_type: string; reference_id: string }, ttl_s: number): string {
+    const now_s = Math.floor(this.ctx.clock.now().getTime() / 1000);
+    return this.sign({
+      sub: String(claims.merchant_id),
+      typ: 'realtime',
+      sid: claims.session_id,
+      op: claims.operation_type,
+      ref: claims.reference_id,
+      iat: now_s,
+      exp: now_s + ttl_s,
+    });
+  }
+
+  verifyRealtime(token: string): { merchant_id: number; session_id: number; operation_type: string; reference_id: string; exp_s: number } {
+    let c: Claims;
+    try {
+      c = this.verify(token);
+    } catch {
+      throw unauthenticated(BAD_CREDENTIALS);
+    }
+    const now_s = this.ctx.clock.now().getTime() / 1000;
+    if (c.typ !== 'realtime' || typeof c.exp !== 'number' || c.exp <= now_s || typeof c.ref !== 'string' || typeof c.op !== 'string') {
+      throw unauthenticated(BAD_CREDENTIALS);
+    }
+    return { merchant_id: Number(c.sub), session_id: Number(c.sid), operation_type: c.op, reference_id: c.ref, exp_s: c.exp };
+  }
+
   /** Drop cached key status (after a revoke or verification change made by this process). */
   forget(): void {
     this.cache.clear();

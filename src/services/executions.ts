@@ -14,7 +14,7 @@ import { CURRENCIES_OF_COUNTRY, GATEWAY_OF_METHOD, COUNTRY_OF_METHOD, type FeeBe
 import { DomainError, forbidden, invalid } from '../domain/errors.js';
 import { isFinal, requestFingerprint, reservePostings, transferPostings } from '../domain/executions.js';
 import type { ExecutionStatus, SessionKind, SourceType } from '../domain/enums.js';
-import { formatMinor, minorToJsonNumber, parseDecimal } from '../domain/money.js';
+import { formatMinor, parseDecimal } from '../domain/money.js';
 import { convertMinor } from '../domain/pricing.js';
 import { InsufficientFunds, MerchantAccount, PlatformAccount, postTransaction } from '../ledger/ledger.js';
 import type { Tx } from '../store/db.js';
@@ -29,6 +29,10 @@ import type { AuthContext } from './auth.js';
 import { verifySecret } from './crypto.js';
 import type { Services } from './index.js';
 import { carrierKey } from '../providers/types.js';
+import { notifyStatus } from './events.js';
+import { toExecutionResponse } from './execution-view.js';
+
+export { type ExecutionResponse, toExecutionResponse } from './execution-view.js';
 import { initiate, INITIATE_LEASE_MS, reconcile } from './settlement.js';
 import { refundableMinor } from './sessions.js';
 
@@ -36,39 +40,6 @@ export const PASSCODE_ATTEMPTS_MAX = 5;
 export const PASSCODE_LOCK_MS = 15 * 60_000;
 /** Card collections settle in USD (the Stripe account's currency). */
 export const CARD_CURRENCIES: readonly string[] = ['USD'];
-
-/** The documented 12-field ExecutionResponse. */
-export interface ExecutionResponse {
-  reference_id: string;
-  status: string;
-  payer_amount: number;
-  payer_currency: string;
-  payee_amount: number;
-  payee_currency: string;
-  operation_type: string;
-  provider_transaction_id: string | null;
-  gateway_message: string | null;
-  wallet_message: string | null;
-  client_secret: string | null;
-  requires_action: boolean;
-}
-
-export function toExecutionResponse(row: ExecutionRow): ExecutionResponse {
-  return {
-    reference_id: row.reference_id,
-    status: row.status,
-    payer_amount: minorToJsonNumber(row.payer_amount_minor, row.payer_currency),
-    payer_currency: row.payer_currency,
-    payee_amount: minorToJsonNumber(row.payee_amount_minor, row.payee_currency),
-    payee_currency: row.payee_currency,
-    operation_type: row.operation_type,
-    provider_transaction_id: row.provider_transaction_id,
-    gateway_message: row.gateway_message,
-    wallet_message: row.wallet_message,
-    client_secret: row.client_secret,
-    requires_action: row.requires_action,
-  };
-}
 
 const SESSION_KIND: Record<OperationType, SessionKind> = { COLLECTION: 'CHECKOUT', PAYOUT: 'PAYOUT', TRANSFER: 'TRANSFER', REFUND: 'REFUND' };
 const EXECUTE_PATH: Record<SessionKind, string> = {
@@ -153,10 +124,11 @@ async function execute(
         current = { ...inserted, ...outcome } as ExecutionRow;
       }
       await markSessionUsed(tx, session.id, inserted.id, now);
-      await insertEvent(tx, { execution_id: inserted.id, merchant_id: auth.merchant_id, status: 'PENDING', message: 'received', at: now });
+      await insertEvent(tx, { execution_id: inserted.id, merchant_id: auth.merchant_id, status: 'PENDING', message: 'received', detail: toExecutionResponse(inserted), at: now });
       if (current.status !== 'PENDING') {
-        await insertEvent(tx, { execution_id: inserted.id, merchant_id: auth.merchant_id, status: current.status, message: current.wallet_message ?? current.gateway_message, at: now });
+        await insertEvent(tx, { execution_id: inserted.id, merchant_id: auth.merchant_id, status: current.status, message: current.wallet_message ?? current.gateway_message, detail: toExecutionResponse(current), at: now });
       }
+      await notifyStatus(tx, current);
       return current;
     });
   } catch (err) {

@@ -1,6 +1,7 @@
 import type { AccountBook } from '../ledger/ledger.js';
 import type { AuthService } from './auth.js';
 import type { Ctx } from './context.js';
+import type { StatusHub } from './events.js';
 import type { Pricer } from './pricing.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Carriers, SettlementDeps } from './settlement.js';
@@ -14,4 +15,5 @@ export interface Services {
   readonly carriers: Carriers;
   readonly pricer: Pricer;
   readonly settlement: SettlementDeps;
+  readonly hub: StatusHub;
 }

@@ -17,6 +17,8 @@ import { findPaymentAccount } from '../store/payment-accounts.js';
 import { moveSourceStatus } from '../store/sources.js';
 import { findWalletForCurrency } from '../store/wallets.js';
 import type { Ctx } from './context.js';
+import { notifyStatus } from './events.js';
+import { toExecutionResponse } from './execution-view.js';
 
 export const CARRIER_TIMEOUT_MS = 10_000;
 /** How long the request that created an execution owns its first carrier call before reconciliation may take over. */
@@ -145,7 +147,10 @@ export async function apply(d: SettlementDeps, execution_id: number, result: Car
   const now = ctx.clock.now();
   const changed = await ctx.database.transaction(async (tx) => {
     const moved = await applyInTx(d, tx, execution_id, result, now);
-    if (moved) await insertEvent(tx, { execution_id: moved.id, merchant_id: moved.merchant_id, status: moved.status, message: moved.gateway_message, at: now });
+    if (moved) {
+      await insertEvent(tx, { execution_id: moved.id, merchant_id: moved.merchant_id, status: moved.status, message: moved.gateway_message, detail: toExecutionResponse(moved), at: now });
+      await notifyStatus(tx, moved);
+    }
     return moved;
   });
   if (changed) {
@@ -321,4 +326,10 @@ export async function acceptCallback(
   }
   await apply(d, row.id, callback.result);
   return 'applied';
+}
+
+/** A carrier-side change we learned of in-process (the card sandbox's confirm): ask the carrier and apply. */
+export async function reconcileByCarrierKey(d: SettlementDeps, carrier_key: string): Promise<ExecutionRow | undefined> {
+  const row = await findExecutionByCarrierKey(d.ctx.database.db, carrier_key);
+  return row ? reconcile(d, row) : undefined;
 }

@@ -25,8 +25,10 @@ export interface Database {
   transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: { isolation?: 'read committed' | 'repeatable read' | 'serializable' }): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
-  /** The underlying PGlite, when embedded (tests use it to snapshot a migrated database). */
+  /** The underlying PGlite, when embedded. */
   readonly pglite?: PGlite;
+  /** The server's connection string, when on PostgreSQL (a LISTEN connection needs its own). */
+  readonly url?: string;
 }
 
 const INT8_OID = 20;
@@ -66,6 +68,7 @@ async function openPostgres(url: string, pool_max: number): Promise<Database> {
   const db = drizzlePg(pool, { schema }) as unknown as AppDb;
   return {
     kind: 'postgres',
+    url,
     db,
     transaction: (fn, o) => withRetry(db, fn, o?.isolation),
     async ping() {

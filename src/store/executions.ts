@@ -113,3 +113,20 @@ export async function findExecutionByCarrierKey(ex: Executor, carrier_key: strin
   const [row] = await ex.select().from(executions).where(eq(executions.carrier_key, carrier_key));
   return row;
 }
+
+export interface EventRow {
+  id: number;
+  status: string;
+  detail: unknown;
+  created_at: Date;
+}
+
+/** An execution's status events after `after_id`, oldest first (bounded). */
+export async function eventsAfter(ex: Executor, execution_id: number, after_id: number, limit = 50): Promise<EventRow[]> {
+  return ex
+    .select({ id: executionEvents.id, status: executionEvents.status, detail: executionEvents.detail, created_at: executionEvents.created_at })
+    .from(executionEvents)
+    .where(and(eq(executionEvents.execution_id, execution_id), sql`${executionEvents.id} > ${after_id}`))
+    .orderBy(executionEvents.id)
+    .limit(limit);
+}

@@ -32,3 +32,11 @@ export async function expireSessions(ex: Executor, now: Date, limit: number): Pr
   );
   return Number((res as unknown as { rowCount?: number; affectedRows?: number }).rowCount ?? (res as { affectedRows?: number }).affectedRows ?? 0);
 }
+
+export async function findSession(ex: Executor, merchant_id: number, id: number): Promise<SessionRow | undefined> {
+  const [row] = await ex
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.id, id), eq(sessions.merchant_id, merchant_id)));
+  return row;
+}

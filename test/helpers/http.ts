@@ -19,7 +19,7 @@ export class Api {
   async request<T = any>(
     method: string,
     path: string,
-    opts: { body?: unknown; raw?: string; headers?: Record<string, string>; query?: Record<string, string | number | undefined> } = {},
+    opts: { body?: unknown; raw?: string; headers?: Record<string, string>; query?: Record<string, string | number | undefined>; redirect?: 'follow' | 'manual' } = {},
   ): Promise<ApiResponse<T>> {
     const url = new URL(path, this.baseUrl);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
@@ -31,7 +31,7 @@ export class Api {
       body = JSON.stringify(opts.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await fetch(url, { method, headers, body });
+    const res = await fetch(url, { method, headers, body, redirect: opts.redirect ?? 'follow' });
     const text = await res.text();
     let parsed: unknown = text;
     try {

@@ -189,8 +189,8 @@ for (const backend of backends()) {
           for (const [method, op] of Object.entries<any>(doc.paths[p])) {
             assert.ok(op.responses['200'], `${method} ${p} documents 200`);
             assert.ok(op.responses['422'], `${method} ${p} documents 422`);
-            const isToken = p === '/v1/jwt/client/obtain/token';
-            assert.deepEqual(op.security, isToken ? [] : [{ HTTPBearer: [] }], `${method} ${p} security`);
+            const expected = p === '/v1/jwt/client/obtain/token' ? [] : p.startsWith('/v1/realtime/') ? [{ RealtimeKey: [] }] : [{ HTTPBearer: [] }];
+            assert.deepEqual(op.security, expected, `${method} ${p} security`);
           }
         }
       });

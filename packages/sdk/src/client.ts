@@ -13,7 +13,7 @@ import { DEFAULT_RETRY, realSleep, type RetryPolicy, type Timing } from './retry
 import { TokenManager } from './token.js';
 import { type HttpMethod, type QueryValue, type RequestOptions, type ResponseMeta, Transport } from './transport.js';
 import type { Body, ExecutionResponse, ObtainTokenResponse, Ok, Operation, Path, PathParams, Query } from './types.js';
-import { type RealtimeKey, type RealtimeKeyBody, Waiter, type WaitOptions } from './wait.js';
+import { statusEvents, Waiter, type WaitOptions } from './wait.js';
 import type { WebhookEventType } from './webhooks.js';
 
 export const SDK_VERSION = '0.1.0';
@@ -258,9 +258,18 @@ export class DollrClient {
   }
 
   readonly realtimeKeys = {
-    /** A short-lived key for the collection's event stream; `expires_in` is in SECONDS. */
-    collection: (body: RealtimeKeyBody, opts?: RequestOptions): Promise<RealtimeKey> =>
-      this.transport.request<RealtimeKey>({ method: 'POST', path: '/v1/realtime-keys/collection', body }, opts),
+    /** A short-lived key for one collection's event stream; `expires_in` is in SECONDS. */
+    collection: (body: Body<'/v1/realtime-keys/collection', 'post'>, opts?: RequestOptions) =>
+      this.call('POST', '/v1/realtime-keys/collection', { body }, opts),
+  };
+
+  readonly realtime = {
+    /**
+     * The collection's status events (the current state first, then each change) until the server
+     * closes the stream after COMPLETED or FAILED. Hints for a UI: fulfil on the status endpoint.
+     */
+    collection: (reference_id: string, access_token: string, opts: { signal?: AbortSignal; idleMs?: number } = {}) =>
+      statusEvents(this.transport, reference_id, access_token, opts),
   };
 
   // ---- wallets (beyond Dollr), fees, predictions ----

@@ -29,7 +29,7 @@ export { REFRESH_MARGIN_MS, TokenManager } from './token.js';
 export type { RequestOptions, ResponseMeta } from './transport.js';
 export { FINAL_STATUSES, OPERATIONS } from './types.js';
 export type * from './types.js';
-export { isFinal, WAIT_DEFAULTS } from './wait.js';
+export { isFinal, statusEvents, WAIT_DEFAULTS } from './wait.js';
 export type { RealtimeKey, RealtimeKeyBody, WaitOptions } from './wait.js';
 export { DEFAULT_TOLERANCE_S, SIGNATURE_HEADER, signWebhookPayload, verifyWebhook } from './webhooks.js';
 export type { VerifyWebhookOptions, WebhookEvent, WebhookEventType } from './webhooks.js';

@@ -1107,6 +1107,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/realtime-keys/collection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Get Collection Realtime Key */
+        post: operations["get_collection_realtime_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/realtime/collection/{reference_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Collection Status (Server-Sent Events)
+         * @description Authenticated by the realtime key (`access_token` query parameter, or `Authorization: Bearer <key>`). text/event-stream of `status` events.
+         */
+        get: operations["stream_collection_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4738,6 +4775,84 @@ export interface operations {
                         /** @example STRIPE */
                         gateway_provider: string;
                     };
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_collection_realtime_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    session_id: number;
+                    /** @enum {string} */
+                    source_type: "INVOICE" | "ORDER" | "SUBSCRIPTION";
+                    /**
+                     * @description A version-4 UUID
+                     * @example 550e8400-e29b-41d4-a716-446655440000
+                     */
+                    reference_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        access_token: string;
+                        /** @description Seconds */
+                        expires_in: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stream_collection_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A version-4 UUID */
+                reference_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
                 };
             };
             /** @description Default Response */

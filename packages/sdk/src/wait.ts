@@ -10,22 +10,15 @@
  * stream fails, goes quiet past the ping interval, or closes without a final state, the wait goes
  * on by polling. Stream events are hints; the final answer is what the stream or status says.
  */
-import { DollrError, DollrNetworkError, DollrTimeoutError } from './errors.js';
+import { DollrError, DollrTimeoutError } from './errors.js';
 import { anySignal } from './retry.js';
 import { SseParser } from './sse.js';
 import type { Transport } from './transport.js';
-import { type ExecutionResponse, FINAL_STATUSES, type Operation } from './types.js';
+import { type Body, type ExecutionResponse, FINAL_STATUSES, type Ok, type Operation } from './types.js';
 
-export interface RealtimeKeyBody {
-  session_id: number;
-  source_type: 'INVOICE' | 'ORDER';
-  reference_id: string;
-}
+export type RealtimeKeyBody = Body<'/v1/realtime-keys/collection', 'post'>;
 /** `expires_in` is in SECONDS here (API tokens use minutes). */
-export interface RealtimeKey {
-  access_token: string;
-  expires_in: number;
-}
+export type RealtimeKey = Ok<'/v1/realtime-keys/collection', 'post'>;
 
 export interface WaitOptions {
   /** Give up after this long (default 10 minutes): DollrTimeoutError with the last state seen. */
@@ -106,52 +99,76 @@ export class Waiter {
     const stop = new AbortController();
     const deadline = setTimeout(() => stop.abort(new DOMException('wait deadline', 'TimeoutError')), Math.max(0, deadline_ms - this.t.timing.now()));
     const combined = anySignal([opts.signal, stop.signal]);
-    let idle: ReturnType<typeof setTimeout> | undefined;
-    const idle_ms = opts.streamIdleMs ?? WAIT_DEFAULTS.streamIdleMs;
-    const kick = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => stop.abort(new DOMException('stream idle', 'TimeoutError')), idle_ms);
-    };
     try {
       const key = await this.realtimeKey({ session_id: rt.session_id, source_type: rt.source_type, reference_id }, combined.signal);
-      kick();
-      const stream = await this.t.openStream(
-        { method: 'GET', path: '/v1/realtime/collection/{reference_id}', pathParams: { reference_id }, query: { access_token: key.access_token } },
-        combined.signal,
-      );
-      const reader = stream.getReader();
-      const decoder = new TextDecoder();
-      const parser = new SseParser();
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (!done) kick();
-          for (const ev of done ? parser.end() : parser.push(decoder.decode(value, { stream: true }))) {
-            if (ev.event !== 'status') continue;
-            let e: ExecutionResponse;
-            try {
-              e = JSON.parse(ev.data) as ExecutionResponse;
-            } catch {
-              continue; // a malformed event is not worth failing the wait over; polling still decides
-            }
-            if (e.reference_id?.toLowerCase() !== reference_id.toLowerCase()) continue;
-            seen(e);
-            if (isFinal(e)) return e;
-          }
-          if (done) return undefined;
-        }
-      } finally {
-        reader.cancel().catch(() => {});
+      for await (const e of statusEvents(this.t, reference_id, key.access_token, { signal: combined.signal, idleMs: opts.streamIdleMs })) {
+        seen(e);
+        if (isFinal(e)) return e;
       }
+      return undefined;
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? err;
       // No realtime (an older server: 404), a dropped connection or silence: polling carries on.
-      if (err instanceof DollrError || err instanceof DollrNetworkError || stop.signal.aborted || err instanceof TypeError) return undefined;
+      if (err instanceof DollrError || stop.signal.aborted || err instanceof TypeError || (err as Error)?.name === 'TimeoutError') return undefined;
       throw err;
     } finally {
       clearTimeout(deadline);
-      clearTimeout(idle);
       combined.dispose();
     }
+  }
+}
+
+/**
+ * The `status` events of one collection's stream, as ExecutionResponse objects, until the server
+ * closes it (after COMPLETED or FAILED, or when the key expires). Throws when the stream cannot be
+ * opened or stays silent longer than `idleMs` (default 45 s: three missed pings).
+ */
+export async function* statusEvents(
+  t: Transport,
+  reference_id: string,
+  access_token: string,
+  opts: { signal?: AbortSignal | undefined; idleMs?: number | undefined } = {},
+): AsyncGenerator<ExecutionResponse> {
+  const idle = new AbortController();
+  const combined = anySignal([opts.signal, idle.signal]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const kick = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => idle.abort(new DOMException('stream idle', 'TimeoutError')), opts.idleMs ?? WAIT_DEFAULTS.streamIdleMs);
+  };
+  try {
+    kick();
+    const stream = await t.openStream(
+      { method: 'GET', path: '/v1/realtime/collection/{reference_id}', pathParams: { reference_id }, query: { access_token } },
+      combined.signal,
+    );
+    const reader = stream.getReader();
+    const decoder = new TextDecoder();
+    const parser = new SseParser();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (!done) kick();
+        for (const ev of done ? parser.end() : parser.push(decoder.decode(value, { stream: true }))) {
+          if (ev.event !== 'status') continue;
+          let e: ExecutionResponse;
+          try {
+            e = JSON.parse(ev.data) as ExecutionResponse;
+          } catch {
+            continue; // a malformed event is not worth failing over; the status endpoint decides
+          }
+          if (e.reference_id?.toLowerCase() === reference_id.toLowerCase()) yield e;
+        }
+        if (done) return;
+      }
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+  } catch (err) {
+    if (idle.signal.aborted && !opts.signal?.aborted) throw idle.signal.reason;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    combined.dispose();
   }
 }

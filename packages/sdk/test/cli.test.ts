@@ -168,6 +168,16 @@ for (const backend of backends()) {
       assert.match(w.stderr, /^PROCESSING after \d+s$/m);
       assert.match(w.stdout, /status\s+COMPLETED/);
 
+      // collect --wait follows the realtime stream (or polls) to the end in one command.
+      const inv = await publishedInvoice(m);
+      let done1 = false;
+      const oneShot = cli(['collect', '--invoice', String(inv.id), '--phone', msisdn('001'), '--wait', '--json'], { xdg }).finally(() => (done1 = true));
+      while (!done1) {
+        await new Promise((r) => setTimeout(r, 200));
+        await settleAfter(h, 2_000);
+      }
+      assert.equal(json(await oneShot).status, 'COMPLETED');
+
       const declined = await collectJson('010');
       let done2 = false;
       const waiting2 = cli(['wait', 'collection', declined.reference_id, '--interval', '100ms', '--json'], { xdg }).finally(() => (done2 = true));

@@ -13,7 +13,7 @@ import { backends } from '../../../test/helpers/backends.js';
 import { checkoutSession, msisdn, paymentAccount, publishedInvoice, wallet } from '../../../test/helpers/fixtures.js';
 import { type Harness, type MerchantFixture, useServer } from '../../../test/helpers/server.js';
 import { DollrTimeoutError, DollrValidationError, type ExecutionResponse } from '../src/index.js';
-import { cents, type ProxyAction, sdk, settleAfter, startProxy } from './helpers.js';
+import { cents, type ProxyAction, type Recorded, sdk, settleAfter, startProxy } from './helpers.js';
 
 async function movements(h: Harness, reference_id: string): Promise<number> {
   const [r] = await rows<{ n: number }>(
@@ -264,13 +264,38 @@ for (const backend of backends()) {
       await assert.rejects(aborting.waitForFinal('collection', e.reference_id, { signal: controller.signal }), /caller gave up/);
     });
 
-    it('asked for realtime on a server without the stream, falls back to polling', async () => {
+    it('follows the server’s realtime stream to COMPLETED without polling the status endpoint', async () => {
       const m = await h.merchant();
       const { account, session_id } = await readyToCollect(m, '001');
-      const dollr = sdk(h, m, { onSleep: async () => void (await settleAfter(h, 0)) });
+      const log: Recorded[] = [];
+      const dollr = sdk(h, m, { log });
       const e = await dollr.executions.collection({ session_id, payment_account_id: account, currency: 'USD' });
-      const final = await dollr.waitForFinal('collection', e.reference_id, { realtime: { session_id, source_type: 'INVOICE' } });
+      const updates: string[] = [];
+      const final = await dollr.waitForFinal('collection', e.reference_id, {
+        realtime: { session_id, source_type: 'INVOICE' },
+        onUpdate: (u) => {
+          updates.push(u.status);
+          // The first event is the current state; move the sandbox past its 15 s approval.
+          if (u.status === 'PROCESSING') void settleAfter(h, 16_000);
+        },
+      });
       assert.equal(final.status, 'COMPLETED');
+      // The stream replays the execution's history (PENDING first) before live changes.
+      assert.deepEqual(updates.slice(-2), ['PROCESSING', 'COMPLETED'], updates.join());
+      assert.equal(log.filter((r) => r.path.startsWith('/v1/status/')).length, 0, 'no polling');
+      assert.equal(log.filter((r) => r.path === '/v1/realtime-keys/collection').length, 1);
+    });
+
+    it('falls back to polling when the realtime key is refused (a session that is not this collection’s)', async () => {
+      const m = await h.merchant();
+      const { account, session_id } = await readyToCollect(m, '001');
+      const log: Recorded[] = [];
+      const dollr = sdk(h, m, { log, onSleep: async () => void (await settleAfter(h, 0)) });
+      const e = await dollr.executions.collection({ session_id, payment_account_id: account, currency: 'USD' });
+      const final = await dollr.waitForFinal('collection', e.reference_id, { realtime: { session_id: 999_999, source_type: 'INVOICE' } });
+      assert.equal(final.status, 'COMPLETED');
+      assert.equal(log.find((r) => r.path === '/v1/realtime-keys/collection')?.status, 422);
+      assert.ok(log.some((r) => r.path.startsWith('/v1/status/')));
     });
   });
 }

@@ -1,9 +1,10 @@
 /**
- * The realtime path of waitForFinal and the event-stream parser. The server's stream is being
- * built in main; until it lands these run against a stub that speaks its contract:
- * POST /v1/realtime-keys/collection → {access_token, expires_in (s)}, then
- * GET /v1/realtime/collection/{reference_id}?access_token=… → `event: status` frames, `: ping`
- * comments, closed after a final state.
+ * The realtime path of waitForFinal against a stub that speaks the server's stream contract
+ * (POST /v1/realtime-keys/collection → {access_token, expires_in (s)}; GET
+ * /v1/realtime/collection/{reference_id}?access_token=… → `event: status` frames, `: ping`
+ * comments, closed after a final state) — for what the real server does not do on demand: frames
+ * split mid-line, a stream that closes early or goes silent. The real stream is followed in
+ * executions.test.ts. Also the event-stream parser itself.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';

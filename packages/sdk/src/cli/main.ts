@@ -9,7 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DollrClient, SDK_VERSION } from '../client.js';
 import { DollrTimeoutError } from '../errors.js';
 import { OPERATIONS, type ExecutionResponse, type Operation } from '../types.js';
-import { isFinal } from '../wait.js';
+import { isFinal, type WaitOptions } from '../wait.js';
 import { type CliConfig, configPath, readConfig, writeConfig } from './config.js';
 import { EXIT, fmtAmount, type Out, printExecution, printFields, printJson, printObject, printTable, reportError, UsageError } from './output.js';
 import { ask } from './prompt.js';
@@ -229,8 +229,8 @@ async function methodFor(c: Ctx, dollr: DollrClient, phone: string, operation_ty
   return { method: method ?? info.payment_method, provider: provider ?? info.gateway_provider };
 }
 
-async function finish(c: Ctx, dollr: DollrClient, op: Operation, e: ExecutionResponse): Promise<number> {
-  if (c.values.wait && !isFinal(e)) return waitAndReport(c, dollr, op, e.reference_id);
+async function finish(c: Ctx, dollr: DollrClient, op: Operation, e: ExecutionResponse, realtime?: WaitOptions['realtime']): Promise<number> {
+  if (c.values.wait && !isFinal(e)) return waitAndReport(c, dollr, op, e.reference_id, realtime);
   printExecution(c.out, e);
   return e.status === 'FAILED' ? EXIT.failed : EXIT.ok;
 }
@@ -263,7 +263,7 @@ async function collect(c: Ctx, argv: string[]): Promise<number> {
     { session_id: session.id, payment_account_id: account.id, currency: str(a, 'currency')?.toUpperCase() ?? source.currency, ...(str(a, 'reference-id') ? { reference_id: str(a, 'reference-id') } : {}) },
     { onReferenceId: announce(a, 'collection') },
   );
-  return finish(a, dollr, 'collection', e);
+  return finish(a, dollr, 'collection', e, { session_id: session.id, source_type });
 }
 
 function clientIp(): string {
@@ -327,7 +327,7 @@ async function status(c: Ctx, argv: string[]): Promise<number> {
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** Wait with a progress display on stderr (a spinner on a terminal, a line per change otherwise). */
-async function waitAndReport(c: Ctx, dollr: DollrClient, op: Operation, reference_id: string): Promise<number> {
+async function waitAndReport(c: Ctx, dollr: DollrClient, op: Operation, reference_id: string, realtime?: WaitOptions['realtime']): Promise<number> {
   const timeoutMs = parseDuration(str(c, 'timeout') ?? '10m', 'timeout');
   const interval = str(c, 'interval') ? parseDuration(str(c, 'interval')!, 'interval') : undefined;
   const started = Date.now();
@@ -340,6 +340,7 @@ async function waitAndReport(c: Ctx, dollr: DollrClient, op: Operation, referenc
   try {
     const e = await dollr.waitForFinal(op, reference_id, {
       timeoutMs,
+      ...(realtime ? { realtime } : {}),
       ...(interval ? { pollInitialMs: interval, pollMaxMs: Math.max(interval, 1000) } : {}),
       onUpdate: (u) => {
         current = u.status;

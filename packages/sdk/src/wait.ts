@@ -5,10 +5,11 @@
  * endpoint is asked at once, then with a growing interval (1 s × 1.5 per poll, at most 10 s), until
  * the deadline (10 minutes by default) or the caller's AbortSignal.
  *
- * For collections, `realtime: { session_id, source_type }` first follows the server's event stream
- * (a realtime key, then GET /v1/realtime/collection/{reference_id}); if the key cannot be had, the
- * stream fails, goes quiet past the ping interval, or closes without a final state, the wait goes
- * on by polling. Stream events are hints; the final answer is what the stream or status says.
+ * For collections, `realtime: { session_id, source_type }` asks status once, then follows the
+ * server's event stream (a realtime key, then GET /v1/realtime/collection/{reference_id}) for at
+ * most 2 minutes; if the key cannot be had, the stream fails, goes quiet past the ping interval, or
+ * closes without a final state, the wait goes on by polling. States never go backwards: a replayed
+ * older state from the stream is ignored.
  */
 import { DollrError, DollrTimeoutError } from './errors.js';
 import { anySignal } from './retry.js';
@@ -34,9 +35,13 @@ export interface WaitOptions {
   realtime?: { session_id: number; source_type: 'INVOICE' | 'ORDER' } | false;
   /** The stream counts as dead after this long without a byte (default 45 s; the server pings every 15 s). */
   streamIdleMs?: number;
+  /** Follow the stream at most this long (default 2 minutes), then poll: events are hints, status is the truth. */
+  realtimeMaxMs?: number;
 }
 
-export const WAIT_DEFAULTS = { timeoutMs: 10 * 60_000, pollInitialMs: 1_000, pollFactor: 1.5, pollMaxMs: 10_000, streamIdleMs: 45_000 };
+export const WAIT_DEFAULTS = { timeoutMs: 10 * 60_000, pollInitialMs: 1_000, pollFactor: 1.5, pollMaxMs: 10_000, streamIdleMs: 45_000, realtimeMaxMs: 2 * 60_000 };
+
+const RANK = (status: string) => (status === 'PENDING' ? 0 : status === 'PROCESSING' ? 1 : 2);
 
 export const isFinal = (e: { status: string }) => FINAL_STATUSES.includes(e.status);
 
@@ -47,25 +52,34 @@ export class Waiter {
     const timing = this.t.timing;
     const deadline_ms = timing.now() + (opts.timeoutMs ?? WAIT_DEFAULTS.timeoutMs);
     let last: ExecutionResponse | undefined;
-    const seen = (e: ExecutionResponse) => {
+    /** Take a state unless it is older than one already seen (a stream may replay history). */
+    const seen = (e: ExecutionResponse): boolean => {
+      if (last && RANK(e.status) < RANK(last.status)) return false;
       if (!last || last.status !== e.status) opts.onUpdate?.(e);
       last = e;
+      return true;
     };
+    const poll = (signal: AbortSignal | undefined) =>
+      this.t.request<ExecutionResponse>(
+        { method: 'GET', path: `/v1/status/${op}/{reference_id}`, pathParams: { reference_id } },
+        // Each poll's own retries must not outlive the wait.
+        { signal, retry: { total_time_ms: Math.max(0, deadline_ms - timing.now()) } },
+      );
 
     if (opts.realtime && op === 'collection') {
-      const streamed = await this.followStream(reference_id, opts.realtime, deadline_ms, opts, seen);
+      // The state now, so the stream's replay of older states cannot show a step backwards.
+      const now = await poll(opts.signal);
+      seen(now);
+      if (isFinal(now)) return now;
+      const stream_deadline_ms = Math.min(deadline_ms, timing.now() + (opts.realtimeMaxMs ?? WAIT_DEFAULTS.realtimeMaxMs));
+      const streamed = await this.followStream(reference_id, opts.realtime, stream_deadline_ms, opts, seen);
       if (streamed) return streamed;
     }
 
     let interval = opts.pollInitialMs ?? WAIT_DEFAULTS.pollInitialMs;
     for (;;) {
       opts.signal?.throwIfAborted();
-      const remaining = deadline_ms - timing.now();
-      const e = await this.t.request<ExecutionResponse>(
-        { method: 'GET', path: `/v1/status/${op}/{reference_id}`, pathParams: { reference_id } },
-        // Each poll's own retries must not outlive the wait.
-        { signal: opts.signal, retry: { total_time_ms: Math.max(0, remaining) } },
-      );
+      const e = await poll(opts.signal);
       seen(e);
       if (isFinal(e)) return e;
       const left = deadline_ms - timing.now();
@@ -94,7 +108,7 @@ export class Waiter {
     rt: { session_id: number; source_type: 'INVOICE' | 'ORDER' },
     deadline_ms: number,
     opts: WaitOptions,
-    seen: (e: ExecutionResponse) => void,
+    seen: (e: ExecutionResponse) => boolean,
   ): Promise<ExecutionResponse | undefined> {
     const stop = new AbortController();
     const deadline = setTimeout(() => stop.abort(new DOMException('wait deadline', 'TimeoutError')), Math.max(0, deadline_ms - this.t.timing.now()));
@@ -102,8 +116,7 @@ export class Waiter {
     try {
       const key = await this.realtimeKey({ session_id: rt.session_id, source_type: rt.source_type, reference_id }, combined.signal);
       for await (const e of statusEvents(this.t, reference_id, key.access_token, { signal: combined.signal, idleMs: opts.streamIdleMs })) {
-        seen(e);
-        if (isFinal(e)) return e;
+        if (seen(e) && isFinal(e)) return e;
       }
       return undefined;
     } catch (err) {

@@ -57,7 +57,7 @@ async function stub(plan: StreamPlan, opts: { statusAnswers?: string[] } = {}) {
 const frame = (status: string) => `event: status\ndata: ${JSON.stringify(exec(status))}\n\n`;
 
 describe('waitForFinal with realtime', () => {
-  it('follows the stream to the final event without polling', async () => {
+  it('asks status once, then follows the stream to the final event without polling', async () => {
     const s = await stub(async (res) => {
       res.write(frame('PROCESSING'));
       res.write(': ping\n\n');
@@ -66,13 +66,15 @@ describe('waitForFinal with realtime', () => {
       const f = frame('COMPLETED').replace(/\n/g, '\r\n');
       res.write(f.slice(0, 25));
       res.end(f.slice(25));
-    });
+    }, { statusAnswers: ['PENDING'] });
     try {
       const updates: string[] = [];
       const e = await s.client().waitForFinal('collection', REF, { realtime: { session_id: 7, source_type: 'INVOICE' }, onUpdate: (u) => updates.push(u.status) });
       assert.equal(e.status, 'COMPLETED');
-      assert.deepEqual(updates, ['PROCESSING', 'COMPLETED']);
-      assert.deepEqual(s.calls.filter((c) => !c.includes('/jwt/')), ['POST /v1/realtime-keys/collection', `GET /v1/realtime/collection/${REF}?access_token`]);
+      assert.deepEqual(updates, ['PENDING', 'PROCESSING', 'COMPLETED']);
+      assert.deepEqual(s.calls.filter((c) => !c.includes('/jwt/')), [
+        `GET /v1/status/collection/${REF}`, 'POST /v1/realtime-keys/collection', `GET /v1/realtime/collection/${REF}?access_token`,
+      ]);
     } finally {
       await s.close();
     }
@@ -81,11 +83,11 @@ describe('waitForFinal with realtime', () => {
   it('falls back to polling when the stream closes early', async () => {
     const s = await stub(async (res) => {
       res.end(frame('PROCESSING'));
-    }, { statusAnswers: ['PROCESSING', 'COMPLETED'] });
+    }, { statusAnswers: ['PENDING', 'PROCESSING', 'COMPLETED'] });
     try {
       const e = await s.client().waitForFinal('collection', REF, { realtime: { session_id: 7, source_type: 'INVOICE' } });
       assert.equal(e.status, 'COMPLETED');
-      assert.equal(s.calls.filter((c) => c.startsWith('GET /v1/status/')).length, 2);
+      assert.equal(s.calls.filter((c) => c.startsWith('GET /v1/status/')).length, 3, 'one before the stream, two after it closed');
     } finally {
       await s.close();
     }
@@ -94,12 +96,30 @@ describe('waitForFinal with realtime', () => {
   it('falls back to polling when the stream goes quiet past the idle limit', async () => {
     const s = await stub(async (res) => {
       res.write(frame('PROCESSING')); // then silence, no pings
-    });
+    }, { statusAnswers: ['PENDING', 'COMPLETED'] });
     try {
       const e = await s.client().waitForFinal('collection', REF, { realtime: { session_id: 7, source_type: 'INVOICE' }, streamIdleMs: 100 });
       assert.equal(e.status, 'COMPLETED');
       assert.ok(s.calls.some((c) => c.startsWith('GET /v1/status/')));
     } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('waitForFinal with realtime, bounded', () => {
+  it('stops following a stream that pings but never finishes after realtimeMaxMs, and polls', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const s = await stub(async (res) => {
+      res.write(frame('PROCESSING'));
+      timer = setInterval(() => res.write(': ping\n\n'), 20);
+      res.on('close', () => clearInterval(timer));
+    }, { statusAnswers: ['PROCESSING', 'COMPLETED'] });
+    try {
+      const e = await s.client().waitForFinal('collection', REF, { realtime: { session_id: 7, source_type: 'INVOICE' }, realtimeMaxMs: 200 });
+      assert.equal(e.status, 'COMPLETED');
+    } finally {
+      clearInterval(timer);
       await s.close();
     }
   });

@@ -169,7 +169,7 @@ async function invoice(c: Ctx, argv: string[]): Promise<number> {
     const feeBearer = (str(a, 'fee-bearer') ?? 'PAYER').toUpperCase();
     if (feeBearer !== 'PAYER' && feeBearer !== 'PAYEE') throw new UsageError('--fee-bearer must be PAYER or PAYEE');
     const inv = await (await client(a)).invoices.create({
-      counterparty_id: int(a, 'counterparty-id') ?? int(a, 'counterparty-id', need(a, 'counterparty-id'))!,
+      counterparty_id: int(a, 'counterparty-id', need(a, 'counterparty-id'))!,
       currency: need(a, 'currency').toUpperCase(),
       note: str(a, 'note') ?? '',
       fee_bearer: feeBearer,

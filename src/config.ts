@@ -25,6 +25,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     SANDBOX_BOOTSTRAP: bool({ default: true }),
     SANDBOX_TIME_SCALE: num({ default: 1, desc: 'Multiplies the sandbox carriers\' delays (0.01: a 15 s approval takes 150 ms)' }),
     PRICING_CACHE_TTL_MS: num({ default: 5000, desc: 'how long an instance reuses fee/FX reference rows (0 = read them for every quote)' }),
+    PAWAPAY_BASE_URL: str({ default: '', desc: 'pawaPay Merchant API (v2) base URL; set it to use pawaPay (or its simulator) instead of the in-process sandbox' }),
+    PAWAPAY_API_TOKEN: str({ default: '', desc: 'pawaPay API token (bearer); required with PAWAPAY_BASE_URL' }),
+    PAWAPAY_TIMEOUT_MS: num({ default: 8000, desc: 'per-call timeout towards pawaPay' }),
+    PAWAPAY_CALLBACK_SIGNATURES: str({ default: 'off', choices: ['off', 'required'], desc: 'required: accept only callbacks pawaPay signed (RFC 9421)' }),
+    PAWAPAY_CALLBACK_URL: str({ default: '', desc: 'the public URL pawaPay posts callbacks to, when a proxy changes host or path' }),
     DOLLR_SANDBOX_CLIENT_ID: str({ default: '' }),
     DOLLR_SANDBOX_CLIENT_SECRET: str({ default: '' }),
     DOLLR_SANDBOX_PASSCODE: str({ default: '' }),
@@ -46,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   if (database_url && !/^postgres(ql)?:\/\//.test(database_url)) {
     throw new Error('DATABASE_URL must start with postgres:// or postgresql://');
   }
+  const pawapay = pawapayConfig(e);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -72,6 +78,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       phone: e.DOLLR_SANDBOX_PHONE,
       time_scale: e.SANDBOX_TIME_SCALE,
     },
+    /** Undefined: mobile money runs on the in-process sandbox. */
+    pawapay,
+  };
+}
+
+/**
+ * pawaPay is on when PAWAPAY_BASE_URL is set. The token travels in clear over http, so plain http
+ * is only accepted on loopback (the simulator). The timeout stays under settlement's 10 s carrier
+ * limit so our own abort, not the outer race, ends a slow call.
+ */
+function pawapayConfig(e: {
+  PAWAPAY_BASE_URL: string;
+  PAWAPAY_API_TOKEN: string;
+  PAWAPAY_TIMEOUT_MS: number;
+  PAWAPAY_CALLBACK_SIGNATURES: string;
+  PAWAPAY_CALLBACK_URL: string;
+}) {
+  const base_url = e.PAWAPAY_BASE_URL.trim().replace(/\/+$/, '');
+  if (!base_url) return undefined;
+  let url: URL;
+  try {
+    url = new URL(base_url);
+  } catch {
+    throw new Error('invalid environment: PAWAPAY_BASE_URL must be a URL such as https://api.sandbox.pawapay.io');
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new Error('invalid environment: PAWAPAY_BASE_URL must be https (plain http only on loopback, for the simulator)');
+  }
+  if (!e.PAWAPAY_API_TOKEN.trim()) throw new Error('invalid environment: PAWAPAY_API_TOKEN is required with PAWAPAY_BASE_URL');
+  if (!Number.isInteger(e.PAWAPAY_TIMEOUT_MS) || e.PAWAPAY_TIMEOUT_MS < 1 || e.PAWAPAY_TIMEOUT_MS > 9000) {
+    throw new Error('invalid environment: PAWAPAY_TIMEOUT_MS must be 1–9000');
+  }
+  const callback_url = e.PAWAPAY_CALLBACK_URL.trim();
+  if (callback_url && !/^https?:\/\//.test(callback_url)) throw new Error('invalid environment: PAWAPAY_CALLBACK_URL must be an http(s) URL');
+  return {
+    base_url,
+    api_token: e.PAWAPAY_API_TOKEN.trim(),
+    timeout_ms: e.PAWAPAY_TIMEOUT_MS,
+    callback_signatures: e.PAWAPAY_CALLBACK_SIGNATURES as 'off' | 'required',
+    callback_url: callback_url || undefined,
   };
 }
 

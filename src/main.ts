@@ -8,6 +8,9 @@ import { acquireDataDirLock } from './store/data-dir-lock.js';
 import { bootstrapSandbox, type SandboxCredentials } from './services/sandbox.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+/** Background pass interval; the embedded database has one connection, so it polls less often. */
+const WORKER_INTERVAL_MS = 500;
+const WORKER_INTERVAL_EMBEDDED_MS = 1_000;
 
 function banner(base: string, creds: SandboxCredentials | undefined, dbLabel: string): string {
   const lines = [
@@ -41,6 +44,7 @@ async function main() {
   const server = await createServer(config);
   const creds = config.sandbox.bootstrap ? await bootstrapSandbox(server.services.ctx) : undefined;
   const address = await server.app.listen({ port: config.port, host: config.host });
+  server.worker.start(config.database_url ? WORKER_INTERVAL_MS : WORKER_INTERVAL_EMBEDDED_MS);
   const base = config.public_base_url ?? address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
   process.stdout.write(banner(base, creds, config.database_url ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite at ${config.data_dir}`));
 

@@ -7,11 +7,16 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { type App, buildApp } from './http/app.js';
 import { AccountBook } from './ledger/ledger.js';
+import { PawapayConnector } from './providers/pawapay/connector.js';
 import { SandboxCard } from './providers/sandbox/card.js';
 import { SandboxMomo } from './providers/sandbox/momo.js';
 import type { CarrierConnector, Gateway } from './providers/types.js';
 import { AuthService, loadSigningKey } from './services/auth.js';
 import { StatusHub } from './services/events.js';
+import { acceptCallback } from './services/settlement.js';
+import { deliver, DELIVER_QUEUE } from './services/webhooks.js';
+import { Worker } from './jobs/worker.js';
+import { SANDBOX_CALLBACK_QUEUE } from './providers/sandbox/momo.js';
 import { pricerFor } from './services/pricing.js';
 import type { SettlementDeps } from './services/settlement.js';
 import type { Ctx } from './services/context.js';
@@ -58,7 +63,23 @@ export interface Server {
   readonly app: App;
   readonly services: Services;
   readonly database: Database;
+  /** Background work (npm start runs it on a timer; tests call worker.runOnce()). */
+  readonly worker: Worker;
   close(): Promise<void>;
+}
+
+/** The job queues and their handlers. */
+export function makeWorker(services: Services): Worker {
+  return new Worker(services, {
+    [SANDBOX_CALLBACK_QUEUE]: {
+      lease_ms: 30_000,
+      handler: async (payload) => {
+        const gateway = payload.gateway === 'STRIPE' ? 'STRIPE' : 'PAWAPAY';
+        await acceptCallback(services.settlement, gateway, { 'x-dollr-sandbox': '1' }, { key: payload.key }, '');
+      },
+    },
+    [DELIVER_QUEUE]: { lease_ms: 60_000, handler: (payload) => deliver(services.ctx, payload) },
+  });
 }
 
 export interface ServerOptions {
@@ -79,7 +100,7 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
   const limiter = new RateLimiter(useDbCounters ? new PostgresCounterStore(database) : new MemoryCounterStore(), ctx.clock, config.rate_limit);
   const book = new AccountBook();
   const connectors: Partial<Record<Gateway, CarrierConnector>> = {
-    PAWAPAY: new SandboxMomo(database, ctx.clock, config.sandbox.time_scale),
+    PAWAPAY: config.pawapay ? new PawapayConnector({ ...config.pawapay, clock: ctx.clock, log }) : new SandboxMomo(database, ctx.clock, config.sandbox.time_scale),
     STRIPE: new SandboxCard(database, ctx.clock),
   };
   const carriers = { for: (g: Gateway) => connectors[g] };
@@ -93,11 +114,14 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const services = await openServices(config, opts);
   const app = await buildApp({ services, logger: services.ctx.log });
   await app.ready();
+  const worker = makeWorker(services);
   return {
     app,
     services,
     database: services.ctx.database,
+    worker,
     async close() {
+      await worker.stop();
       await app.close();
       await services.hub.close();
       if (!opts.database) await services.ctx.database.close();

@@ -14,6 +14,7 @@ import { sessionRoutes } from './sessions.js';
 import { invoiceRoutes, orderRoutes } from './sources.js';
 import { statusRoutes } from './status.js';
 import { walletRoutes } from './wallets.js';
+import { webhookRoutes } from './webhooks.js';
 
 /** Every authenticated /v1 resource, one plugin each. */
 export const v1Routes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, opts) => {
@@ -32,4 +33,5 @@ export const v1Routes: FastifyPluginAsyncTypebox<{ services: Services }> = async
   await app.register(feeRoutes, opts);
   await app.register(predictionRoutes, opts);
   await app.register(realtimeRoutes, opts);
+  await app.register(webhookRoutes, opts);
 };

@@ -53,8 +53,13 @@ export interface CarrierConnector {
    * Read a callback the carrier POSTed to us (`POST /callbacks/<gateway>`). Returns undefined when
    * the body is not one of its callbacks or fails its authenticity check; the server answers 400 then.
    * A callback is a hint: settlement applies it once, and reconciliation still asks `query`.
+   * It may be async: a connector that cannot authenticate a callback confirms it with the carrier first.
    */
-  parseCallback?(headers: Record<string, string | string[] | undefined>, body: unknown, rawBody: string): CarrierCallback | undefined;
+  parseCallback?(
+    headers: Record<string, string | string[] | undefined>,
+    body: unknown,
+    rawBody: string,
+  ): CarrierCallback | undefined | Promise<CarrierCallback | undefined>;
 }
 
 /** Thrown when the carrier could not be reached or answered 5xx: the outcome is unknown, ask again later. */

@@ -30,6 +30,7 @@ import { verifySecret } from './crypto.js';
 import type { Services } from './index.js';
 import { carrierKey } from '../providers/types.js';
 import { notifyStatus } from './events.js';
+import { emitExecutionEvents } from './webhooks.js';
 import { toExecutionResponse } from './execution-view.js';
 
 export { type ExecutionResponse, toExecutionResponse } from './execution-view.js';
@@ -129,6 +130,7 @@ async function execute(
         await insertEvent(tx, { execution_id: inserted.id, merchant_id: auth.merchant_id, status: current.status, message: current.wallet_message ?? current.gateway_message, detail: toExecutionResponse(current), at: now });
       }
       await notifyStatus(tx, current);
+      await emitExecutionEvents(tx, current, now);
       return current;
     });
   } catch (err) {
@@ -142,7 +144,6 @@ async function execute(
     if (isFinal(row.status as ExecutionStatus)) s.settlement.onStatusChange?.(row);
     return row;
   }
-  if (row.next_check_at && row.next_check_at.getTime() > now.getTime() + INITIATE_LEASE_MS) return row;
   return initiate(s.settlement, row);
 }
 

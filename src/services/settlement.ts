@@ -19,6 +19,7 @@ import { findWalletForCurrency } from '../store/wallets.js';
 import type { Ctx } from './context.js';
 import { notifyStatus } from './events.js';
 import { toExecutionResponse } from './execution-view.js';
+import { emitExecutionEvents } from './webhooks.js';
 
 export const CARRIER_TIMEOUT_MS = 10_000;
 /** How long the request that created an execution owns its first carrier call before reconciliation may take over. */
@@ -150,6 +151,7 @@ export async function apply(d: SettlementDeps, execution_id: number, result: Car
     if (moved) {
       await insertEvent(tx, { execution_id: moved.id, merchant_id: moved.merchant_id, status: moved.status, message: moved.gateway_message, detail: toExecutionResponse(moved), at: now });
       await notifyStatus(tx, moved);
+      await emitExecutionEvents(tx, moved, now);
     }
     return moved;
   });
@@ -317,7 +319,7 @@ export async function acceptCallback(
   rawBody: string,
 ): Promise<CallbackOutcome> {
   const connector = d.carriers.for(gateway);
-  const callback = connector?.parseCallback?.(headers, body, rawBody);
+  const callback = await connector?.parseCallback?.(headers, body, rawBody);
   if (!callback) return 'rejected';
   const row = await findExecutionByCarrierKey(d.ctx.database.db, callback.idempotency_key);
   if (!row) {

@@ -14,7 +14,6 @@ import { TokenManager } from './token.js';
 import { type HttpMethod, type QueryValue, type RequestOptions, type ResponseMeta, Transport } from './transport.js';
 import type { Body, ExecutionResponse, ObtainTokenResponse, Ok, Operation, Path, PathParams, Query } from './types.js';
 import { statusEvents, Waiter, type WaitOptions } from './wait.js';
-import type { WebhookEventType } from './webhooks.js';
 
 export const SDK_VERSION = '0.1.0';
 
@@ -38,29 +37,11 @@ export interface DollrClientOptions {
   random?: () => number;
 }
 
-type M = 'get' | 'post' | 'put' | 'delete';
 interface CallInit {
   path?: Record<string, string | number>;
   query?: object | undefined;
   body?: unknown;
 }
-
-/** Webhook endpoints (the lead's contract; typed by hand until the server's OpenAPI has them). */
-export interface WebhookEndpoint {
-  id: number | string;
-  url: string;
-  description: string | null;
-  enabled_events: WebhookEventType[] | string[];
-  status: string;
-  created_at: string;
-}
-export interface CreateWebhookEndpointBody {
-  url: string;
-  description?: string;
-  enabled_events?: string[];
-}
-export type WebhookEndpointWithSecret = WebhookEndpoint & { secret: string };
-export type WebhookDelivery = Record<string, unknown> & { id: number | string };
 
 type ListPage<T> = (query: { limit?: number; starting_after?: number }, opts: RequestOptions) => Promise<T[]>;
 
@@ -128,9 +109,9 @@ export class DollrClient {
   }
 
   /** Any operation by path, typed from the schema (for operations this class has no method for yet). */
-  call<P extends Path, X extends M>(method: Uppercase<X>, path: P, init: CallInit = {}, opts: RequestOptions = {}): Promise<Ok<P, X>> {
-    return this.transport.request<Ok<P, X>>(
-      { method: method as HttpMethod, path, pathParams: init.path, query: init.query as Record<string, QueryValue> | undefined, body: init.body },
+  call<P extends Path, X extends HttpMethod>(method: X, path: P, init: CallInit = {}, opts: RequestOptions = {}): Promise<Ok<P, Lowercase<X>>> {
+    return this.transport.request<Ok<P, Lowercase<X>>>(
+      { method, path, pathParams: init.path, query: init.query as Record<string, QueryValue> | undefined, body: init.body },
       opts,
     );
   }
@@ -303,22 +284,26 @@ export class DollrClient {
       this.call('GET', '/v1/predictions/card-provider-info', { query }, opts),
   };
 
-  // ---- webhooks (typed by hand until the server's OpenAPI carries them) ----
+  // ---- webhooks (beyond Dollr) ----
 
   readonly webhooks = {
     endpoints: {
-      /** The answer carries `secret` — the only time it is shown. */
-      create: (body: CreateWebhookEndpointBody, opts?: RequestOptions) =>
-        this.transport.request<WebhookEndpointWithSecret>({ method: 'POST', path: '/v1/webhooks/endpoints', body }, opts),
-      list: (opts?: RequestOptions) => this.transport.request<WebhookEndpoint[]>({ method: 'GET', path: '/v1/webhooks/endpoints' }, opts),
-      delete: (id: number | string, opts?: RequestOptions) =>
-        this.transport.request<Record<string, never>>({ method: 'DELETE', path: '/v1/webhooks/endpoints/{id}', pathParams: { id } }, opts),
-      deliveries: (id: number | string, opts?: RequestOptions) =>
-        this.transport.request<WebhookDelivery[]>({ method: 'GET', path: '/v1/webhooks/endpoints/{id}/deliveries', pathParams: { id } }, opts),
+      /** The answer carries `secret` (whsec_…) — the only time it is shown: store it now. */
+      create: (body: Body<'/v1/webhooks/endpoints', 'post'>, opts?: RequestOptions) => this.call('POST', '/v1/webhooks/endpoints', { body }, opts),
+      list: (opts?: RequestOptions) => this.call('GET', '/v1/webhooks/endpoints', {}, opts),
+      delete: (endpoint_id: number, opts?: RequestOptions) =>
+        this.call('DELETE', '/v1/webhooks/endpoints/{endpoint_id}', { path: { endpoint_id } }, opts),
+      deliveries: (endpoint_id: number, query: Query<'/v1/webhooks/endpoints/{endpoint_id}/deliveries', 'get'> = {}, opts?: RequestOptions) =>
+        this.call('GET', '/v1/webhooks/endpoints/{endpoint_id}/deliveries', { path: { endpoint_id }, query }, opts),
+      deliveriesAll: (endpoint_id: number, query: { limit?: number } = {}, opts?: RequestOptions) =>
+        paginate((q, o) => this.webhooks.endpoints.deliveries(endpoint_id, q, o), query.limit, opts),
     },
     deliveries: {
-      replay: (id: number | string, opts?: RequestOptions) =>
-        this.transport.request<WebhookDelivery>({ method: 'POST', path: '/v1/webhooks/deliveries/{id}/replay', pathParams: { id } }, opts),
+      attempts: (delivery_id: number, opts?: RequestOptions) =>
+        this.call('GET', '/v1/webhooks/deliveries/{delivery_id}/attempts', { path: { delivery_id } }, opts),
+      /** Send the delivery again now (once; a replay is not retried by the server). */
+      replay: (delivery_id: number, opts?: RequestOptions) =>
+        this.call('POST', '/v1/webhooks/deliveries/{delivery_id}/replay', { path: { delivery_id } }, opts),
     },
   };
 }

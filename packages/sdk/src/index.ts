@@ -6,7 +6,7 @@
  *   const final = await dollr.waitForFinal('collection', exec.reference_id);
  */
 export { DollrClient, SDK_VERSION } from './client.js';
-export type { CreateWebhookEndpointBody, DollrClientOptions, WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret } from './client.js';
+export type { DollrClientOptions } from './client.js';
 export {
   DollrAuthError,
   DollrError,
@@ -32,4 +32,4 @@ export type * from './types.js';
 export { isFinal, statusEvents, WAIT_DEFAULTS } from './wait.js';
 export type { RealtimeKey, RealtimeKeyBody, WaitOptions } from './wait.js';
 export { DEFAULT_TOLERANCE_S, SIGNATURE_HEADER, signWebhookPayload, verifyWebhook } from './webhooks.js';
-export type { VerifyWebhookOptions, WebhookEvent, WebhookEventType } from './webhooks.js';
+export type { DollrEvent, ExecutionEvent, SourcePaidEvent, VerifyWebhookOptions, WebhookEvent, WebhookEventType } from './webhooks.js';

@@ -90,3 +90,9 @@ export type Operation = 'collection' | 'payout' | 'transfer' | 'refund';
 export const OPERATIONS: readonly Operation[] = ['collection', 'payout', 'transfer', 'refund'];
 export type ExecutionStatus = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
 export const FINAL_STATUSES: readonly string[] = ['COMPLETED', 'FAILED'];
+
+export type WebhookEndpoint = Ok<'/v1/webhooks/endpoints', 'get'>[number];
+export type WebhookEndpointCreated = Ok<'/v1/webhooks/endpoints', 'post'>;
+export type CreateWebhookEndpointBody = Body<'/v1/webhooks/endpoints', 'post'>;
+export type WebhookDelivery = Ok<'/v1/webhooks/endpoints/{endpoint_id}/deliveries', 'get'>[number];
+export type WebhookDeliveryAttempt = Ok<'/v1/webhooks/deliveries/{delivery_id}/attempts', 'get'>[number];

@@ -6,6 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DollrSignatureVerificationError } from './errors.js';
+import type { ExecutionResponse } from './types.js';
 
 export const SIGNATURE_HEADER = 'dollr-signature';
 export const DEFAULT_TOLERANCE_S = 300;
@@ -19,6 +20,19 @@ export interface WebhookEvent<D = Record<string, unknown>> {
   created_at: string;
   data: D;
 }
+
+/** The events this server sends: `verifyWebhook<DollrEvent>(…)`, then switch on `type` to narrow `data`. */
+export type ExecutionEvent = WebhookEvent<ExecutionResponse> & { type: 'execution.processing' | 'execution.completed' | 'execution.failed' };
+export type SourcePaidEvent = WebhookEvent<{
+  object: 'source';
+  source_type: 'INVOICE' | 'ORDER';
+  source_id: number;
+  /** The paying collection's id (X-Payment-Intent-Id). */
+  payment_intent_id: number;
+  reference_id: string;
+  paid_at: string;
+}> & { type: 'source.paid' };
+export type DollrEvent = ExecutionEvent | SourcePaidEvent;
 
 export interface VerifyWebhookOptions {
   /** The raw request body. */
@@ -68,7 +82,7 @@ function parseHeader(header: string): { t: string; v1: string[] } {
  * reason (missing or malformed header, timestamp outside the tolerance, no signature matches, or a
  * body that is not an event).
  */
-export function verifyWebhook<D = Record<string, unknown>>(opts: VerifyWebhookOptions): WebhookEvent<D> {
+export function verifyWebhook<E extends WebhookEvent<unknown> = WebhookEvent>(opts: VerifyWebhookOptions): E {
   if (!opts.header) throw new DollrSignatureVerificationError('the Dollr-Signature header is missing', 'missing_header');
   const secrets = (typeof opts.secret === 'string' ? [opts.secret] : [...opts.secret]).filter((s) => s.length > 0);
   if (!secrets.length) throw new TypeError('verifyWebhook needs at least one non-empty secret');
@@ -97,5 +111,5 @@ export function verifyWebhook<D = Record<string, unknown>>(opts: VerifyWebhookOp
   if (!e || typeof e !== 'object' || typeof e.id !== 'string' || typeof e.type !== 'string' || typeof e.created_at !== 'string' || typeof e.data !== 'object' || e.data === null) {
     throw new DollrSignatureVerificationError('the payload is not a Dollr event {id, type, created_at, data}', 'invalid_payload');
   }
-  return e as WebhookEvent<D>;
+  return e as E;
 }

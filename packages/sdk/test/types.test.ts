@@ -29,6 +29,12 @@ async function surface(c: DollrClient) {
   });
   prediction.payer_amount satisfies string; // prediction amounts are decimal strings
   e.payer_amount satisfies number; // execution amounts are JSON numbers
+  const ep = await c.webhooks.endpoints.create({ url: 'https://example.test/hooks' });
+  ep.secret satisfies string; // one path, two methods: each call gets its own method's answer
+  const eps = await c.call('GET', '/v1/webhooks/endpoints');
+  eps.map((x) => x.url) satisfies string[];
+  const key = await c.realtimeKeys.collection({ session_id: 1, source_type: 'INVOICE', reference_id: e.reference_id });
+  key.expires_in satisfies number;
   return [full, item, receipt, wallets[0]?.available_balance, status.status];
 }
 

@@ -7,9 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { Clock } from '../../clock.js';
-import { type Database, rows } from '../../store/db.js';
+import type { Database } from '../../store/db.js';
 import { sandboxCarrierTxns } from '../../store/schema.js';
-import { type CarrierConnector, type CarrierOperation, type CarrierRequest, type CarrierResult, CarrierUnavailable } from '../types.js';
+import { type CarrierCallback, type CarrierConnector, type CarrierOperation, type CarrierRequest, type CarrierResult, CarrierUnavailable } from '../types.js';
+import { enqueueJob } from '../../store/jobs.js';
+
+export const SANDBOX_CALLBACK_QUEUE = 'sandbox.callback';
 import { FAILURE_MESSAGES, momoScenario } from './scenarios.js';
 
 type TxnRow = typeof sandboxCarrierTxns.$inferSelect;
@@ -61,8 +64,24 @@ export class SandboxMomo implements CarrierConnector {
       created_at: now,
       updated_at: now,
     };
-    await this.database.db.insert(sandboxCarrierTxns).values(row).onConflictDoNothing();
+    const fresh = await this.database.db.insert(sandboxCarrierTxns).values(row).onConflictDoNothing().returning({ key: sandboxCarrierTxns.key });
     const stored = (await this.find(req.idempotency_key))!;
+    if (fresh.length === 1 && stored.final_at && scenario.initiate !== 'complete_now' && scenario.initiate !== 'reject') {
+      // The carrier's callbacks, as jobs due when the transaction finalises (MTN sends one, never retried).
+      for (let n = 1; n <= scenario.callbacks; n++) {
+        await enqueueJob(
+          this.database.db,
+          {
+            queue: SANDBOX_CALLBACK_QUEUE,
+            payload: { gateway: this.gateway, key: stored.key },
+            run_at: new Date(new Date(stored.final_at).getTime() + (n - 1) * 1_000),
+            max_attempts: 1,
+            dedupe_key: `${stored.key}:${n}`,
+          },
+          now,
+        );
+      }
+    }
     if (scenario.initiate === 'slow_accept') {
       // The carrier accepted it, but its answer arrives after our client gave up.
       throw new CarrierUnavailable('sandbox carrier: no answer within the client timeout');
@@ -76,12 +95,18 @@ export class SandboxMomo implements CarrierConnector {
     return this.view(row);
   }
 
-  /** Transactions whose final callback is due (issue: callbacks are delivered by the job runner). */
-  async dueCallbacks(now: Date, limit: number): Promise<TxnRow[]> {
-    return rows<TxnRow>(
-      this.database.db,
-      sql`select * from sandbox_carrier_txns where final_at <= ${now} and final_status <> 'NONE' and callbacks_sent = 0 order by final_at limit ${limit}`,
-    );
+  /**
+   * A callback from the sandbox carrier (delivered by the worker, or POSTed to /callbacks/sandbox).
+   * The body only names the transaction; the status comes from the carrier's own record, so a
+   * forged callback can at most make us re-read the truth.
+   */
+  async parseCallback(_headers: Record<string, string | string[] | undefined>, body: unknown): Promise<CarrierCallback | undefined> {
+    const key = (body as { key?: unknown } | null)?.key;
+    if (typeof key !== 'string' || key.length > 64) return undefined;
+    const row = await this.find(key);
+    if (!row) return undefined;
+    await this.database.db.execute(sql`update sandbox_carrier_txns set callbacks_sent = callbacks_sent + 1 where key = ${key}`);
+    return { operation: row.operation as CarrierOperation, idempotency_key: key, result: this.view(row) };
   }
 
   private async find(key: string): Promise<TxnRow | undefined> {

@@ -28,17 +28,19 @@ interface Run {
 
 let home: string;
 
-function cli(args: string[], o: { xdg?: string; onSpawn?: () => void } = {}): Promise<Run> {
+function cli(args: string[], o: { xdg?: string; onStderr?: (text: string) => void } = {}): Promise<Run> {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: o.xdg ?? join(home, 'xdg'), NO_COLOR: '1' };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      o.onStderr?.(stderr);
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    o.onSpawn?.();
   });
 }
 
@@ -157,8 +159,13 @@ for (const backend of backends()) {
 
       // While the child polls, move the server's clock and let the reconciler settle.
       let done = false;
-      const waiting = cli(['wait', 'collection', pending.reference_id, '--interval', '100ms'], { xdg }).finally(() => (done = true));
-      await new Promise((r) => setTimeout(r, 300));
+      let reported = false;
+      const waiting = cli(['wait', 'collection', pending.reference_id, '--interval', '100ms'], {
+        xdg,
+        onStderr: (text) => (reported = /PROCESSING after/.test(text)),
+      }).finally(() => (done = true));
+      // Let the child report PROCESSING before the payment may settle (it starts slowly on a busy machine).
+      for (let i = 0; i < 400 && !reported && !done; i++) await new Promise((r) => setTimeout(r, 50));
       while (!done) {
         await settleAfter(h, 2_000);
         await new Promise((r) => setTimeout(r, 50));

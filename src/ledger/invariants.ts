@@ -1,8 +1,8 @@
 /**
  * The ledger's promises, checked against the stored data in one snapshot:
  *  1. every ledger transaction balances per currency;
- *  2. every cached balance equals the sum of its postings;
- *  3. no account that may not go negative is negative;
+ *  2. every cached balance equals the sum of its postings (derived accounts keep none: 0);
+ *  3. no account that may not go negative is negative (cached: its balance; derived: its sum);
  *  4. every posting is in its account's currency.
  * Used by the admin command `ledger:check`, and by the tests after every integration test.
  */
@@ -29,13 +29,18 @@ export const INVARIANT_QUERIES: { rule: string; query: ReturnType<typeof sql> }[
                       (coalesce(p.s, 0) * case a.normal_side when 'credit' then -1 else 1 end)::text as from_postings
                from ledger_accounts a
                left join (select account_id, sum(amount_minor) as s from ledger_postings group by account_id) p on p.account_id = a.id
-               where a.balance_minor <> coalesce(p.s, 0) * case a.normal_side when 'credit' then -1 else 1 end
+               where (a.balance_mode = 'cached' and a.balance_minor <> coalesce(p.s, 0) * case a.normal_side when 'credit' then -1 else 1 end)
+                  or (a.balance_mode = 'derived' and a.balance_minor <> 0)
                limit ${VIOLATIONS_PER_RULE_MAX}`,
   },
   {
     rule: 'no_negative_balance',
-    query: sql`select id as account_id, code, balance_minor::text as balance from ledger_accounts
-               where not allow_negative and balance_minor < 0 limit ${VIOLATIONS_PER_RULE_MAX}`,
+    query: sql`select a.id as account_id, a.code, a.balance_mode, a.balance_minor::text as balance from ledger_accounts a
+               where not a.allow_negative and (
+                 (a.balance_mode = 'cached' and a.balance_minor < 0)
+                 or (a.balance_mode = 'derived' and (select coalesce(sum(p.amount_minor), 0) * case a.normal_side when 'credit' then -1 else 1 end
+                                                     from ledger_postings p where p.account_id = a.id) < 0))
+               limit ${VIOLATIONS_PER_RULE_MAX}`,
   },
   {
     rule: 'posting_currency_matches_account',

@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { assertBalanced, type NormalSide, type Posting } from '../domain/ledger.js';
-import { type Executor, rows } from '../store/db.js';
+import { type Executor, rows, sqlArray } from '../store/db.js';
 
 export class InsufficientFunds extends Error {
   constructor(readonly account_id: number) {
@@ -21,28 +21,36 @@ export class InsufficientFunds extends Error {
  *  platform_fee_revenue      our fee income
  *  fx_position / fx_revenue  currency conversion: the position nets to the FX trade, revenue is the markup
  *  sandbox_funding           where sandbox test balances come from
+ * All are `derived`: every movement touches them, so a cached balance would make each one a single
+ * hot row that serializes every payment; their balance is the sum of their postings instead.
  */
 export const PlatformAccount = {
-  sandboxFunding: { code: 'sandbox_funding', normal_side: 'debit', allow_negative: true },
-  platformFeeRevenue: { code: 'platform_fee_revenue', normal_side: 'credit', allow_negative: false },
-  fxRevenue: { code: 'fx_revenue', normal_side: 'credit', allow_negative: false },
-  fxPosition: { code: 'fx_position', normal_side: 'debit', allow_negative: true },
-  carrierClearing: (gateway: string): AccountSpec => ({ code: `carrier_clearing:${gateway}`, normal_side: 'debit', allow_negative: true }),
-  gatewayFeesPayable: (gateway: string): AccountSpec => ({ code: `gateway_fees_payable:${gateway}`, normal_side: 'credit', allow_negative: false }),
+  sandboxFunding: { code: 'sandbox_funding', normal_side: 'debit', allow_negative: true, balance_mode: 'derived' },
+  platformFeeRevenue: { code: 'platform_fee_revenue', normal_side: 'credit', allow_negative: false, balance_mode: 'derived' },
+  fxRevenue: { code: 'fx_revenue', normal_side: 'credit', allow_negative: false, balance_mode: 'derived' },
+  fxPosition: { code: 'fx_position', normal_side: 'debit', allow_negative: true, balance_mode: 'derived' },
+  carrierClearing: (gateway: string): AccountSpec => ({ code: `carrier_clearing:${gateway}`, normal_side: 'debit', allow_negative: true, balance_mode: 'derived' }),
+  gatewayFeesPayable: (gateway: string): AccountSpec => ({ code: `gateway_fees_payable:${gateway}`, normal_side: 'credit', allow_negative: false, balance_mode: 'derived' }),
 } as const satisfies Record<string, AccountSpec | ((g: string) => AccountSpec)>;
 
-/** Merchant-owned accounts beyond the two wallet accounts. */
+/** Merchant-owned accounts: cached, guarded balances (O(1) reads, never below zero). */
 export const MerchantAccount = {
-  walletAvailable: { code: 'wallet_available', normal_side: 'credit', allow_negative: false },
-  walletPending: { code: 'wallet_pending', normal_side: 'credit', allow_negative: false },
+  walletAvailable: { code: 'wallet_available', normal_side: 'credit', allow_negative: false, balance_mode: 'cached' },
+  walletPending: { code: 'wallet_pending', normal_side: 'credit', allow_negative: false, balance_mode: 'cached' },
   /** What the merchant has sent to a counterparty's balance on the platform (transfers). */
-  counterpartyBalance: (counterparty_id: number): AccountSpec => ({ code: `counterparty_balance:${counterparty_id}`, normal_side: 'credit', allow_negative: false }),
+  counterpartyBalance: (counterparty_id: number): AccountSpec => ({
+    code: `counterparty_balance:${counterparty_id}`,
+    normal_side: 'credit',
+    allow_negative: false,
+    balance_mode: 'cached',
+  }),
 } as const satisfies Record<string, AccountSpec | ((id: number) => AccountSpec)>;
 
 export interface AccountSpec {
   code: string;
   normal_side: NormalSide;
   allow_negative: boolean;
+  balance_mode: 'cached' | 'derived';
 }
 
 /** Find or create an account; safe under concurrency (the unique key decides). */
@@ -55,8 +63,8 @@ export async function ensureAccount(
 ): Promise<number> {
   const inserted = await rows<{ id: bigint }>(
     ex,
-    sql`insert into ledger_accounts (merchant_id, code, currency, normal_side, allow_negative, balance_minor, created_at)
-        values (${merchant_id}, ${spec.code}, ${currency}, ${spec.normal_side}, ${spec.allow_negative}, 0, ${at})
+    sql`insert into ledger_accounts (merchant_id, code, currency, normal_side, allow_negative, balance_mode, balance_minor, created_at)
+        values (${merchant_id}, ${spec.code}, ${currency}, ${spec.normal_side}, ${spec.allow_negative}, ${spec.balance_mode}, 0, ${at})
         on conflict on constraint ledger_accounts_owner_code_currency_key do nothing
         returning id`,
   );
@@ -80,73 +88,59 @@ export interface PostInput {
 }
 
 /**
- * Apply a balanced posting set. Accounts are updated in id order (a stable lock order, so two
- * transactions touching the same accounts cannot deadlock), each update refusing to take a
- * non-negative account below zero. On refusal it throws InsufficientFunds; the caller runs this
- * inside a savepoint when it wants to record the failure instead of aborting.
+ * Apply a balanced posting set in ONE statement: move every cached balance it touches (each update
+ * refusing to take a guarded account below zero), record the transaction and its lines with each
+ * cached account's balance after it. Derived accounts get their lines only — no row lock.
+ * When a guarded balance is short nothing is recorded and InsufficientFunds is thrown; the other
+ * balance updates of the statement may have run, so a caller that wants to carry on (record the
+ * failure) runs this inside a savepoint, and one that does not lets its transaction roll back.
  */
 export async function postTransaction(ex: Executor, input: PostInput): Promise<{ transaction_id: number }> {
   assertBalanced(input.postings);
-  const byAccount = new Map<number, { currency: string; amount_minor: bigint }>();
+  const seen = new Set<number>();
   for (const p of input.postings) {
-    const cur = byAccount.get(p.account_id);
-    if (cur && cur.currency !== p.currency) throw new Error('assertion: one account, two currencies');
-    byAccount.set(p.account_id, { currency: p.currency, amount_minor: (cur?.amount_minor ?? 0n) + p.amount_minor });
+    if (seen.has(p.account_id)) throw new Error('assertion: one line per account in a posting set');
+    seen.add(p.account_id);
   }
-  const finalBalance = new Map<number, bigint>();
-  const normalSide = new Map<number, NormalSide>();
-  for (const account_id of [...byAccount.keys()].sort((a, b) => a - b)) {
-    const { currency, amount_minor } = byAccount.get(account_id)!;
-    const updated = await rows<{ balance_minor: bigint; normal_side: NormalSide }>(
-      ex,
-      sql`update ledger_accounts
-          set balance_minor = balance_minor + (case normal_side when 'debit' then ${amount_minor}::bigint else -${amount_minor}::bigint end)
-          where id = ${account_id} and currency = ${currency}
-            and (allow_negative or balance_minor + (case normal_side when 'debit' then ${amount_minor}::bigint else -${amount_minor}::bigint end) >= 0)
-          returning balance_minor, normal_side`,
-    );
-    if (!updated[0]) {
-      const exists = await rows<{ currency: string }>(ex, sql`select currency from ledger_accounts where id = ${account_id}`);
-      if (!exists[0] || exists[0].currency !== currency) throw new Error(`assertion: posting to missing account ${account_id} in ${currency}`);
-      throw new InsufficientFunds(account_id);
-    }
-    finalBalance.set(account_id, BigInt(updated[0].balance_minor));
-    normalSide.set(account_id, updated[0].normal_side);
-  }
-  // balance_after for each line: walk the lines backwards from each account's final balance.
-  const after: bigint[] = new Array(input.postings.length);
-  const running = new Map(finalBalance);
-  for (let i = input.postings.length - 1; i >= 0; i--) {
-    const p = input.postings[i]!;
-    const bal = running.get(p.account_id)!;
-    after[i] = bal;
-    const delta = normalSide.get(p.account_id) === 'debit' ? p.amount_minor : -p.amount_minor;
-    running.set(p.account_id, bal - delta);
-  }
-  const accountIds = input.postings.map((p) => p.account_id);
-  const currencies = input.postings.map((p) => p.currency);
-  const amounts = input.postings.map((p) => p.amount_minor.toString());
-  const afters = after.map((b) => b.toString());
-  const inserted = await rows<{ id: bigint }>(
+  const ids = sqlArray(input.postings.map((p) => p.account_id), 'bigint');
+  const currencies = sqlArray(input.postings.map((p) => p.currency), 'text');
+  const amounts = sqlArray(input.postings.map((p) => p.amount_minor.toString()), 'bigint');
+  const [r] = await rows<{ transaction_id: bigint | null; lines: number; cached: number; updated: number; short_account: bigint | null }>(
     ex,
-    sql`with t as (
+    sql`with l as (
+          select * from unnest(${ids}, ${currencies}, ${amounts}) as l(account_id, currency, amount_minor)
+        ), acc as (
+          select a.id, a.balance_mode, a.currency from ledger_accounts a join l on l.account_id = a.id and l.currency = a.currency
+        ), upd as (
+          update ledger_accounts a
+          set balance_minor = a.balance_minor + (case a.normal_side when 'debit' then l.amount_minor else -l.amount_minor end)
+          from l
+          where a.id = l.account_id and a.currency = l.currency and a.balance_mode = 'cached'
+            and (a.allow_negative or a.balance_minor + (case a.normal_side when 'debit' then l.amount_minor else -l.amount_minor end) >= 0)
+          returning a.id, a.balance_minor
+        ), ok as (
+          select (select count(*) from acc) = ${input.postings.length}
+             and (select count(*) from upd) = (select count(*) from acc where balance_mode = 'cached') as yes
+        ), t as (
           insert into ledger_transactions (merchant_id, execution_id, kind, description, created_at)
-          values (${input.merchant_id}, ${input.execution_id ?? null}, ${input.kind}, ${input.description ?? ''}, ${input.at})
+          select ${input.merchant_id}, ${input.execution_id ?? null}, ${input.kind}, ${input.description ?? ''}, ${input.at}
+          from ok where ok.yes
           returning id
         ), p as (
           insert into ledger_postings (transaction_id, account_id, currency, amount_minor, balance_after_minor, created_at)
-          select t.id, l.account_id, l.currency, l.amount_minor, l.balance_after_minor, ${input.at}::timestamptz
-          from t, unnest(${sqlArray(accountIds, 'bigint')}, ${sqlArray(currencies, 'text')}, ${sqlArray(amounts, 'bigint')}, ${sqlArray(afters, 'bigint')})
-               as l(account_id, currency, amount_minor, balance_after_minor)
+          select t.id, l.account_id, l.currency, l.amount_minor, upd.balance_minor, ${input.at}::timestamptz
+          from t cross join l left join upd on upd.id = l.account_id
         )
-        select id from t`,
+        select (select id from t) as transaction_id,
+               (select count(*)::int from acc) as lines,
+               (select count(*)::int from acc where balance_mode = 'cached') as cached,
+               (select count(*)::int from upd) as updated,
+               (select acc.id from acc where acc.balance_mode = 'cached' and acc.id not in (select id from upd) limit 1) as short_account`,
   );
-  return { transaction_id: Number(inserted[0]!.id) };
-}
-
-/** A typed array parameter that reads the same on node-postgres and PGlite. */
-export function sqlArray(values: readonly (string | number)[], type: 'bigint' | 'text' | 'int') {
-  return sql`${`{${values.map((v) => (type === 'text' ? `"${String(v).replace(/["\\]/g, '\\$&')}"` : String(v))).join(',')}}`}::${sql.raw(type)}[]`;
+  if (!r) throw new Error('assertion: posting statement returned nothing');
+  if (Number(r.lines) !== input.postings.length) throw new Error('assertion: posting to a missing account or in the wrong currency');
+  if (r.transaction_id === null) throw new InsufficientFunds(Number(r.short_account));
+  return { transaction_id: Number(r.transaction_id) };
 }
 
 /**

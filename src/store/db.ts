@@ -128,3 +128,9 @@ export async function rows<T = Record<string, unknown>>(ex: Executor, query: SQL
   const res = (await ex.execute(query)) as unknown as { rows: T[] };
   return res.rows;
 }
+
+/** A typed array parameter that reads the same on node-postgres and PGlite (sent as an array literal). */
+export function sqlArray(values: readonly (string | number | bigint)[], type: 'bigint' | 'text' | 'int') {
+  const literal = `{${values.map((v) => (type === 'text' ? `"${String(v).replace(/["\\]/g, '\\$&')}"` : String(v))).join(',')}}`;
+  return sql`${literal}::${sql.raw(type)}[]`;
+}

@@ -1,6 +1,6 @@
 /** The job queue's SQL: enqueue (deduplicated), claim with SKIP LOCKED, finish, retry, recover. */
 import { sql } from 'drizzle-orm';
-import { type Executor, rows } from './db.js';
+import { type Executor, rows, sqlArray } from './db.js';
 
 export interface JobRow {
   id: number;
@@ -39,7 +39,7 @@ export async function claimJobs(ex: Executor, queues: readonly string[], now: Da
     sql`update jobs set status = 'running', attempts = attempts + 1, locked_until = ${lease_until}, locked_by = ${worker_id}, updated_at = ${now}
         where id in (
           select id from jobs
-          where status = 'queued' and run_at <= ${now} and queue = any(${`{${queues.join(',')}}`}::text[])
+          where status = 'queued' and run_at <= ${now} and queue = any(${sqlArray(queues, 'text')})
           order by run_at, id
           limit ${limit}
           for update skip locked)

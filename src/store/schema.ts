@@ -50,6 +50,9 @@ export const merchants = pgTable(
     passcode_phone: text('passcode_phone'),
     passcode_failed_attempts: integer('passcode_failed_attempts').notNull().default(0),
     passcode_locked_until: ts('passcode_locked_until'),
+    // Has at least one live webhook endpoint: read with the execution, so a merchant without
+    // webhooks pays nothing for them on the money path.
+    webhooks_enabled: boolean('webhooks_enabled').notNull().default(false),
     created_at: createdAt(),
     updated_at: updatedAt(),
   },
@@ -98,6 +101,10 @@ export const ledgerAccounts = pgTable(
     currency: char('currency', { length: 3 }).notNull(),
     normal_side: text('normal_side').notNull(), // debit | credit
     allow_negative: boolean('allow_negative').notNull().default(false),
+    // cached: balance_minor is kept in the same transaction as the postings (and guarded against
+    // going negative) — merchant wallets. derived: no cached balance; its balance is the sum of its
+    // postings — platform accounts every movement touches, which would otherwise be one hot row.
+    balance_mode: text('balance_mode').notNull().default('cached'),
     // Balance in the account's normal direction: sum(debits − credits), negated for credit-normal accounts.
     balance_minor: minor('balance_minor').notNull().default(sql`0`),
     created_at: createdAt(),
@@ -107,6 +114,7 @@ export const ledgerAccounts = pgTable(
     check('ledger_accounts_normal_side_check', sql`${t.normal_side} in ('debit', 'credit')`),
     // The last line of defence against overdrafts: the service checks first, the database refuses anyway.
     check('ledger_accounts_non_negative_check', sql`${t.allow_negative} or ${t.balance_minor} >= 0`),
+    check('ledger_accounts_balance_mode_check', sql`${t.balance_mode} in ('cached', 'derived') and (${t.balance_mode} = 'cached' or ${t.balance_minor} = 0)`),
   ],
 );
 
@@ -141,7 +149,7 @@ export const ledgerPostings = pgTable(
       .references(() => ledgerAccounts.id),
     currency: char('currency', { length: 3 }).notNull(),
     amount_minor: minor('amount_minor').notNull(), // signed: debit > 0, credit < 0
-    balance_after_minor: minor('balance_after_minor').notNull(), // account balance right after this posting
+    balance_after_minor: minor('balance_after_minor'), // the cached account's balance right after this posting (null: derived account)
     created_at: createdAt(),
   },
   (t) => [

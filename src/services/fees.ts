@@ -35,23 +35,20 @@ export const SNAPSHOT_LOOKBACK_MS = 24 * 60 * 60 * 1000;
 
 /** Three indexed queries: the gateway fee, the tier's rates for the operation, the latest rate of each currency pair. */
 export async function loadTargeted(ex: Executor, need: ReferenceNeed, at: Date): Promise<ReferenceSnapshot> {
-  const [gateway_fees, tier_rates, fx_rates] = await Promise.all([
-    store.gatewayFeesAt(ex, at, { payment_method: need.payment_method, operation_type: need.operation_type }),
-    store.tierRatesAt(ex, at, { tier_id: need.tier_id, operation_type: need.operation_type }),
-    store.latestFxRates(ex, CURRENCY_CODES, at),
-  ]);
+  // One after another: `ex` may be a transaction, whose single connection runs one query at a time.
+  const gateway_fees = await store.gatewayFeesAt(ex, at, { payment_method: need.payment_method, operation_type: need.operation_type });
+  const tier_rates = await store.tierRatesAt(ex, at, { tier_id: need.tier_id, operation_type: need.operation_type });
+  const fx_rates = await store.latestFxRates(ex, CURRENCY_CODES, at);
   return { gateway_fees, tier_rates, fx_rates, covers_from: at, only_at: at };
 }
 
 /** Every row in force from `at − lookback` on, including scheduled changes: answers any later instant. */
 export async function loadSnapshot(ex: Executor, at: Date): Promise<ReferenceSnapshot> {
   const covers_from = new Date(at.getTime() - SNAPSHOT_LOOKBACK_MS);
-  const [gateway_fees, tier_rates, fx_base, fx_later] = await Promise.all([
-    store.gatewayFeesOpenFrom(ex, covers_from),
-    store.tierRatesOpenFrom(ex, covers_from),
-    store.latestFxRates(ex, CURRENCY_CODES, covers_from),
-    store.fxRatesAfter(ex, covers_from),
-  ]);
+  const gateway_fees = await store.gatewayFeesOpenFrom(ex, covers_from);
+  const tier_rates = await store.tierRatesOpenFrom(ex, covers_from);
+  const fx_base = await store.latestFxRates(ex, CURRENCY_CODES, covers_from);
+  const fx_later = await store.fxRatesAfter(ex, covers_from);
   return { gateway_fees, tier_rates, fx_rates: [...fx_base, ...fx_later], covers_from };
 }
 

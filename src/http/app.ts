@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { forbidden } from '../domain/errors.js';
@@ -14,6 +14,7 @@ import type { AuthContext } from '../services/auth.js';
 import type { Services } from '../services/index.js';
 import { registerErrorHandling } from './errors.js';
 import { parseJsonBody, parseQuery } from './exact.js';
+import { BODY_MAY_HOLD_NUL, jsonTextMayHoldNul, rejectNulCharacters } from './nul.js';
 import { callbackRoutes } from './callbacks.js';
 import { healthRoutes } from './health.js';
 import { hostedRoutes } from './hosted.js';
@@ -37,6 +38,8 @@ declare module 'fastify' {
 }
 
 export const API_TITLE = 'Dollr Open API';
+/** Longer path parameters are refused by the router itself (ids, numbers and UUIDs are far shorter). */
+const PATH_PARAM_CHARS_MAX = 200;
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{8,128}$/;
 
 export interface AppOptions {
@@ -55,7 +58,19 @@ export async function buildApp({ services, logger }: AppOptions): Promise<App> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
     },
-    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true, querystringParser: parseQuery },
+    routerOptions: { maxParamLength: PATH_PARAM_CHARS_MAX, ignoreTrailingSlash: true, querystringParser: parseQuery },
+    // The router refuses over-long or badly percent-encoded path parameters before any schema
+    // runs; answer those in the error contract (422 on the path) instead of Fastify's own body.
+    frameworkErrors: (err, _request, replyTyped) => {
+      const reply = replyTyped as unknown as FastifyReply;
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        return reply.code(422).send({ detail: [{ loc: ['path'], msg: `path parameter longer than ${PATH_PARAM_CHARS_MAX} characters`, type: 'value_error.any_str.max_length' }] });
+      }
+      if (err.code === 'FST_ERR_BAD_URL') {
+        return reply.code(422).send({ detail: [{ loc: ['path'], msg: 'path is not valid percent-encoded UTF-8', type: 'value_error.url' }] });
+      }
+      return reply.send(err);
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     connectionTimeout: 60_000,
@@ -71,8 +86,9 @@ export async function buildApp({ services, logger }: AppOptions): Promise<App> {
   }
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.body_limit_bytes }, (_req, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.body_limit_bytes }, (req, body, done) => {
     if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    if (jsonTextMayHoldNul(body as string)) (req as unknown as Record<symbol, boolean>)[BODY_MAY_HOLD_NUL] = true;
     try {
       done(null, parseJsonBody(body as string));
     } catch (err) {
@@ -86,6 +102,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<App> {
   });
 
   registerErrorHandling(app);
+  rejectNulCharacters(app);
 
   // Every /v1 operation documents 200 and 422 and (but for the token call) needs the bearer token.
   app.addHook('onRoute', (route) => {

@@ -19,7 +19,7 @@ import { convertMinor, type Price } from '../domain/pricing.js';
 import { InsufficientFunds, MerchantAccount, PlatformAccount, postTransaction } from '../ledger/ledger.js';
 import type { Tx } from '../store/db.js';
 import { type ExecutionRow, findExecution, findExecutionByReference, moveExecution, type NewExecution, releaseRefundable, reserveRefundable, startExecution } from '../store/executions.js';
-import { findMerchant, updateMerchant } from '../store/merchants.js';
+import { findMerchant, reservePasscodeAttempt, updateMerchant } from '../store/merchants.js';
 import { findCounterparty } from '../store/counterparties.js';
 import { claimCardAccount, findPaymentAccount } from '../store/payment-accounts.js';
 import { claimSourceForPayment, findSource } from '../store/sources.js';
@@ -27,6 +27,7 @@ import { lockSessionForExecution, type SessionRow } from '../store/sessions.js';
 import { findWallet, findWalletForCurrency } from '../store/wallets.js';
 import type { AuthContext } from './auth.js';
 import { verifySecret } from './crypto.js';
+import { passcodeRemembered, rememberPasscode } from './passcode-memo.js';
 import type { Services } from './index.js';
 import { carrierKey } from '../providers/types.js';
 import { STATUS_CHANNEL } from './events.js';
@@ -287,34 +288,55 @@ export interface PasscodeInput {
   device: { name: string; type: string; platform: string; user_agent: string; client_ip: string };
 }
 
-/** The merchant's payout passcode: slow hash, bound to a phone, locked after a bounded number of misses. */
+/** How long a payout waits for a passcode-check slot held by concurrent checks before answering 403. */
+const PASSCODE_SLOT_WAIT_MS = 5_000;
+
+/**
+ * The merchant's payout passcode: slow hash, bound to a phone, locked after a bounded number of
+ * misses. The bound holds under concurrency: a check first reserves one of the attempts in the
+ * database (so 40 guesses at once are at most 5 checks), and a code that already passed is
+ * recognised from the memo without a slot, so a merchant's own parallel payouts do not queue.
+ */
 async function checkPasscode(s: Services, auth: AuthContext, passcode: PasscodeInput): Promise<void> {
   const { ctx } = s;
-  const m = await findMerchant(ctx.database.db, auth.merchant_id);
-  if (!m?.passcode_hash) throw forbidden('No payout passcode is set for this merchant; set one in the portal (Settings → Security)');
-  const now = ctx.clock.now();
-  if (m.passcode_locked_until && m.passcode_locked_until.getTime() > now.getTime()) {
-    throw forbidden(`Payout passcode locked after ${PASSCODE_ATTEMPTS_MAX} wrong attempts; try again after ${m.passcode_locked_until.toISOString()}`);
+  const db = ctx.database.db;
+  const wait_until_ms = Date.now() + PASSCODE_SLOT_WAIT_MS;
+  const code = passcode.token.code;
+  for (let round = 0; ; round++) {
+    const now = ctx.clock.now();
+    const current = await findMerchant(db, auth.merchant_id);
+    if (!current?.passcode_hash) throw forbidden('No payout passcode is set for this merchant; set one in the portal (Settings → Security)');
+    const lockedUntil = current.passcode_locked_until && current.passcode_locked_until.getTime() > now.getTime() ? current.passcode_locked_until : undefined;
+    if (lockedUntil) throw forbidden(`Payout passcode locked after ${PASSCODE_ATTEMPTS_MAX} wrong attempts; try again after ${lockedUntil.toISOString()}`);
+    const identity = passcode.token.phone !== undefined ? `phone:${passcode.token.phone}` : `user:${passcode.token.user_id ?? ''}`;
+    const identityOk = passcode.token.phone !== undefined ? passcode.token.phone === current.passcode_phone : String(passcode.token.user_id ?? '') === String(current.id);
+    if (identityOk && passcodeRemembered(current.id, current.passcode_hash, identity, code)) return;
+
+    const m = await reservePasscodeAttempt(db, auth.merchant_id, now, PASSCODE_ATTEMPTS_MAX);
+    if (!m) {
+      // Every attempt is held by checks in flight (or the lock is being set): wait for a slot.
+      if (Date.now() >= wait_until_ms) throw forbidden(`Payout passcode busy: ${PASSCODE_ATTEMPTS_MAX} checks are in flight; try again shortly`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(200, 20 * (round + 1)) + Math.random() * 20));
+      continue;
+    }
+    const identityOkNow = passcode.token.phone !== undefined ? passcode.token.phone === m.passcode_phone : String(passcode.token.user_id ?? '') === String(m.id);
+    const codeOk = await verifySecret(code, m.passcode_hash!);
+    if (identityOkNow && codeOk) {
+      await updateMerchant(db, m.id, { passcode_failed_attempts: 0, passcode_locked_until: null });
+      rememberPasscode(m.id, m.passcode_hash!, identity, code);
+      return;
+    }
+    // The attempt was counted when it was reserved; the one that reaches the bound sets the lock.
+    const attempts = m.passcode_failed_attempts;
+    const locked = attempts >= PASSCODE_ATTEMPTS_MAX;
+    if (locked) await updateMerchant(db, m.id, { passcode_failed_attempts: 0, passcode_locked_until: new Date(now.getTime() + PASSCODE_LOCK_MS) });
+    ctx.log.warn({ merchant_id: m.id, attempts, locked }, 'wrong payout passcode');
+    throw forbidden(
+      locked
+        ? `Invalid payout passcode; locked for ${PASSCODE_LOCK_MS / 60_000} minutes after ${PASSCODE_ATTEMPTS_MAX} wrong attempts`
+        : `Invalid payout passcode or phone; ${PASSCODE_ATTEMPTS_MAX - attempts} attempt(s) left before a ${PASSCODE_LOCK_MS / 60_000}-minute lock`,
+    );
   }
-  const who = passcode.token.phone ?? (passcode.token.user_id !== undefined ? String(passcode.token.user_id) : undefined);
-  const identityOk = passcode.token.phone !== undefined ? passcode.token.phone === m.passcode_phone : who === String(m.id);
-  const codeOk = await verifySecret(passcode.token.code, m.passcode_hash);
-  if (identityOk && codeOk) {
-    if (m.passcode_failed_attempts > 0) await updateMerchant(ctx.database.db, m.id, { passcode_failed_attempts: 0, passcode_locked_until: null });
-    return;
-  }
-  const attempts = m.passcode_failed_attempts + 1;
-  const locked = attempts >= PASSCODE_ATTEMPTS_MAX;
-  await updateMerchant(ctx.database.db, m.id, {
-    passcode_failed_attempts: locked ? 0 : attempts,
-    passcode_locked_until: locked ? new Date(now.getTime() + PASSCODE_LOCK_MS) : null,
-  });
-  ctx.log.warn({ merchant_id: m.id, attempts, locked }, 'wrong payout passcode');
-  throw forbidden(
-    locked
-      ? `Invalid payout passcode; locked for ${PASSCODE_LOCK_MS / 60_000} minutes after ${PASSCODE_ATTEMPTS_MAX} wrong attempts`
-      : `Invalid payout passcode or phone; ${PASSCODE_ATTEMPTS_MAX - attempts} attempt(s) left before a ${PASSCODE_LOCK_MS / 60_000}-minute lock`,
-  );
 }
 
 function insufficientMessage(available_minor: bigint, needed_minor: bigint, currency: string, what: string): string {

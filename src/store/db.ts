@@ -65,6 +65,13 @@ async function openPostgres(url: string, pool_max: number): Promise<Database> {
   pool.on('error', () => {
     // An idle client died (server restart); the pool replaces it. Requests see their own errors.
   });
+  // pg-pool listens for a client's 'error' only while it sits idle in the pool. A connection that
+  // drops while checked out between two statements (restart, failover, pg_terminate_backend) emits
+  // 'error' with no listener, which would end the process; the transaction's next statement fails
+  // on its own ("Client was closed"), and release() discards the dead client.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = drizzlePg(pool, { schema }) as unknown as AppDb;
   return {
     kind: 'postgres',

@@ -22,6 +22,27 @@ export async function updateMerchant(ex: Executor, id: number, values: Partial<t
   return row;
 }
 
+/**
+ * Reserve one passcode check before the (slow) hash comparison: the counter goes up first, in one
+ * statement, so concurrent guesses cannot all read the same count and all be checked. Undefined
+ * when no passcode is set, the merchant is locked, or every attempt is in use (a concurrent miss is setting the lock).
+ */
+export async function reservePasscodeAttempt(ex: Executor, id: number, now: Date, attempts_max: number): Promise<MerchantRow | undefined> {
+  const [row] = await ex
+    .update(merchants)
+    .set({ passcode_failed_attempts: sql`${merchants.passcode_failed_attempts} + 1` })
+    .where(
+      and(
+        eq(merchants.id, id),
+        sql`${merchants.passcode_hash} is not null`,
+        sql`${merchants.passcode_failed_attempts} < ${attempts_max}`,
+        sql`(${merchants.passcode_locked_until} is null or ${merchants.passcode_locked_until} <= ${now.toISOString()}::timestamptz)`,
+      ),
+    )
+    .returning();
+  return row;
+}
+
 export async function listMerchants(ex: Executor, limit: number): Promise<MerchantRow[]> {
   return ex.select().from(merchants).orderBy(merchants.id).limit(limit);
 }

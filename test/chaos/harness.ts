@@ -4,6 +4,7 @@
  * CHAOS_SEED), a bounded-concurrency runner and a small HTTP client that never throws.
  */
 import { writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 
 export interface SummaryRow {
@@ -77,6 +78,7 @@ export async function send(
   url: string,
   init: { method: string; headers?: Record<string, string>; body?: string | Buffer; timeout_ms?: number },
 ): Promise<Answer> {
+  if (init.body !== undefined && Buffer.byteLength(init.body) > LARGE_BODY_BYTES) return sendLarge(url, init);
   try {
     const res = await fetch(url, {
       method: init.method,
@@ -96,6 +98,46 @@ export async function send(
     const e = err as Error & { cause?: { code?: string } };
     return { status: 0, text: '', json: undefined, headers: undefined, error: e.cause?.code ?? e.name ?? String(err) };
   }
+}
+
+/**
+ * A server may answer 413 before reading an oversized body and close the connection, as HTTP
+ * allows; fetch then reports the client's own write error (EPIPE) and loses the answer. node:http
+ * hands over the response as soon as it arrives, so a write error after it is not a lost answer.
+ */
+const LARGE_BODY_BYTES = 64 * 1024;
+
+function sendLarge(url: string, init: { method: string; headers?: Record<string, string>; body?: string | Buffer; timeout_ms?: number }): Promise<Answer> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (a: Answer) => {
+      if (!settled) (settled = true), resolve(a);
+    };
+    const req = httpRequest(url, { method: init.method, headers: init.headers, timeout: init.timeout_ms ?? 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      const done = () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = undefined;
+        }
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+        finish({ status: res.statusCode ?? 0, text, json, headers });
+      };
+      res.on('end', done);
+      res.on('close', done);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err: Error & { code?: string }) => {
+      // Answered already (the response handler owns the result), or truly no answer.
+      setTimeout(() => finish({ status: 0, text: '', json: undefined, headers: undefined, error: err.code ?? err.name }), 1_000);
+    });
+    req.end(init.body);
+  });
 }
 
 export const jsonHeaders = (token: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${token}` });

@@ -338,6 +338,20 @@ for (const backend of backends()) {
         assert.equal(await count(h, 'executions', sql`merchant_id = ${m.merchant_id}`), 1);
       });
 
+      it('checks at most 5 of 30 wrong passcodes sent at once, then stays locked', async () => {
+        const m = await h.merchant();
+        const account = await paymentAccount(m, { number: msisdn('000'), operation: 'PAYOUT' });
+        const sid = await payoutSession(m, account, 5);
+        const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => payout(m, sid, account, randomUUID(), String(100000 + i))));
+        assert.ok(answers.every((r) => r.status === 403), answers.map((r) => r.text).join('\n'));
+        const checked = answers.filter((r) => /^Invalid payout passcode/.test(r.body.detail)).length;
+        assert.equal(checked, 5, 'every guess past the fifth waits for a slot and then meets the lock');
+        const correct = await payout(m, sid, account);
+        assert.equal(correct.status, 403);
+        assert.match(correct.body.detail, /locked/);
+        assert.equal(await count(h, 'executions', sql`merchant_id = ${m.merchant_id}`), 0);
+      });
+
       it('is refused to unverified merchants (403), as are transfers and refunds', async () => {
         const m = await h.merchant({ verified: false });
         const account = await paymentAccount(m, { number: msisdn('000'), operation: 'PAYOUT' });

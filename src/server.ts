@@ -91,7 +91,7 @@ export interface ServerOptions {
 export async function openServices(config: Config, opts: ServerOptions = {}): Promise<Services> {
   const log = makeLogger(config, opts.logStream);
   const database =
-    opts.database ?? (await openDatabase({ database_url: config.database_url, data_dir: config.data_dir, pool_max: config.database_pool_max }));
+    opts.database ?? (await openDatabase({ database_url: config.database_url, data_dir: config.data_dir, pool_max: config.database_pool_max, prepared_statements: config.database_prepared_statements }));
   await migrate(database);
   const ctx: Ctx = { database, clock: opts.clock ?? systemClock, config, log };
   await seedReferenceData(ctx);

@@ -39,16 +39,49 @@ export interface OpenOptions {
   database_url?: string | undefined;
   data_dir?: string | undefined; // a directory, or 'memory://' for a throwaway embedded database
   pool_max?: number;
+  /** Named (prepared) statements on PostgreSQL; off behind a transaction-mode pooler. Default on. */
+  prepared_statements?: boolean;
   /** Start the embedded database from a dumped, already-migrated data dir (tests). */
   pglite_load?: Blob | File | undefined;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
-  if (opts.database_url) return openPostgres(opts.database_url, opts.pool_max ?? 10);
+  if (opts.database_url) return openPostgres(opts.database_url, opts.pool_max ?? 10, opts.prepared_statements ?? true);
   return openPglite(opts.data_dir ?? './data', opts.pglite_load);
 }
 
-async function openPostgres(url: string, pool_max: number): Promise<Database> {
+/**
+ * Every statement this server sends is one of a fixed set of texts (drizzle builds the same text
+ * for the same query shape; values travel as parameters). Naming each text turns it into a
+ * prepared statement per connection: PostgreSQL parses and plans it once instead of on every call
+ * (the money path runs about ten statements per execution), and later calls send only Bind and
+ * Execute. Texts with a ';' (migrations, scripts) stay unnamed: a prepared statement is one command.
+ */
+const STATEMENT_NAMES_MAX = 2_000;
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string | undefined {
+  const known = statementNames.get(text);
+  if (known !== undefined) return known;
+  if (statementNames.size >= STATEMENT_NAMES_MAX || text.includes(';')) return undefined;
+  const name = `dollr_${statementNames.size.toString(36)}`;
+  statementNames.set(text, name);
+  return name;
+}
+
+function nameStatements(client: pg.PoolClient): void {
+  const query = client.query as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: pg.PoolClient, ...args: unknown[]) {
+    const config = args[0] as { text?: unknown; name?: unknown; submit?: unknown } | null;
+    if (config && typeof config === 'object' && typeof config.text === 'string' && config.name === undefined && typeof config.submit !== 'function') {
+      const name = statementName(config.text);
+      if (name) args[0] = { ...config, name };
+    }
+    return query.apply(this, args);
+  };
+}
+
+async function openPostgres(url: string, pool_max: number, prepared_statements: boolean): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: pool_max,
@@ -71,6 +104,7 @@ async function openPostgres(url: string, pool_max: number): Promise<Database> {
   // on its own ("Client was closed"), and release() discards the dead client.
   pool.on('connect', (client) => {
     client.on('error', () => {});
+    if (prepared_statements) nameStatements(client);
   });
   const db = drizzlePg(pool, { schema }) as unknown as AppDb;
   return {

@@ -102,9 +102,11 @@ function serverEnv(o: Options, db: Record<string, string>): Record<string, strin
 
 function profileArgs(o: Options, name: string): string[] {
   if (!o.profile) return [];
-  const dir = join(BENCH_DIR, 'profiles');
+  // One directory per profiled server: node writes a file per thread (the main thread and tsx's
+  // loader worker), and a fixed --cpu-prof-name would let the idle worker's file overwrite the main one.
+  const dir = join(BENCH_DIR, 'profiles', `${name}-${stamp()}`);
   mkdirSync(dir, { recursive: true });
-  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${stamp()}.cpuprofile`];
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 }
 
 /** Per-row notes for the table (what the 200s answered). */
@@ -267,7 +269,7 @@ async function embedded(o: Options, out: Record<string, unknown>, f: Figures, ch
     } finally {
       await setup.close();
     }
-    const server = await startServerProcess({ env: loadEnv({ DATA_DIR: dir }), echoErrors: true });
+    const server = await startServerProcess({ env: loadEnv({ DATA_DIR: dir }), nodeArgs: profileArgs(o, 'embedded'), echoErrors: true });
     try {
       await cannon({ url: server.url, connections: o.connections, duration_s: o.warmup_seconds, amount: warm.remaining, next: warm.next, onResponse: warm.onResponse });
       log(`embedded: (6) collections on PGlite, ${o.seconds} s`);

@@ -1,7 +1,8 @@
 /**
  * The one error path. Every refusal leaves here in the docs' shapes:
  *   422 {"detail":[{loc,msg,type}]}  401/403/404/409/413/429 {"detail":"…"}
- * and anything unexpected becomes a 500 that logs an error id and shows no stack.
+ * a database that is out of reach becomes 503 + Retry-After (safe to retry), and anything
+ * unexpected becomes a 500 that logs an error id and shows no stack.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -63,6 +64,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return reply.code(fe.statusCode).send({ detail: fe.message });
     }
     const error_id = randomUUID();
+    if (databaseUnavailable(err)) {
+      // The database restarted or is out of reach: nothing was committed by this request (a
+      // transaction that lost its connection rolls back), so the client may retry the same call —
+      // with the same reference_id for executions. 503 + Retry-After says exactly that.
+      request.log.warn({ err: sanitize(err), error_id }, 'database unavailable');
+      return reply.code(503).header('retry-after', '1').send({ detail: 'Service Unavailable', error_id });
+    }
     request.log.error({ err: sanitize(err), error_id }, 'unhandled error');
     return reply.code(500).send({ detail: 'Internal Server Error', error_id });
   });
@@ -75,6 +83,18 @@ export function registerErrorHandling(app: FastifyInstance): void {
  * message — never a query's bound parameters (drizzle puts them in its message), which can hold
  * account numbers or hashes.
  */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_MESSAGE = /Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)/;
+
+/** A lost or refused database connection (restart, failover, too many clients), not a bug. */
+export function databaseUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08'))) return true;
+    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+  }
+  return false;
+}
+
 export function sanitize(err: unknown): Record<string, unknown> {
   const e = err as { name?: string; message?: string; code?: string; stack?: string; cause?: { message?: string; code?: string } };
   const isQueryError = e?.name === 'DrizzleQueryError' || /^Failed query:/.test(e?.message ?? '');

@@ -1,3 +1,4 @@
+/** Refusals at the edge that once were 500s: NUL characters (PostgreSQL text cannot hold them) and a database out of reach. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jsonTextMayHoldNul, nulLocations } from '../../src/http/nul.js';
@@ -41,3 +42,15 @@ for (const backend of backends()) {
     });
   });
 }
+
+describe('a database out of reach is 503, not a bug', () => {
+  it('recognises refused, terminated and starting-up connections, through causes', async () => {
+    const { databaseUnavailable } = await import('../../src/http/errors.js');
+    assert.equal(databaseUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })), true);
+    assert.equal(databaseUnavailable(new Error('Failed query: select 1', { cause: new Error('Connection terminated unexpectedly') })), true);
+    assert.equal(databaseUnavailable(new Error('x', { cause: Object.assign(new Error('the database system is starting up'), { code: '57P03' }) })), true);
+    assert.equal(databaseUnavailable(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })), true);
+    assert.equal(databaseUnavailable(Object.assign(new Error('duplicate key'), { code: '23505' })), false);
+    assert.equal(databaseUnavailable(new TypeError('x is undefined')), false);
+  });
+});

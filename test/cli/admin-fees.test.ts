@@ -1,29 +1,18 @@
 /**
- * The fee and FX commands of the admin CLI, run as an operator would (a child process on an
- * embedded database directory): options reach the use cases, output is JSON, refusals exit 1.
+ * The fee and FX commands of the admin CLI, run as an operator would (a child process on its own
+ * database: the suite's PostgreSQL, or an embedded directory): options reach the use cases, output is JSON, refusals exit 1.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-
-const dataDir = mkdtempSync(join(tmpdir(), 'dollr-cli-'));
-
-function admin(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/admin.ts', ...args],
-      { env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out: stdout, err: stderr }),
-    );
-  });
-}
+import { after, before, describe, it } from 'node:test';
+import { type AdminCli, adminCli } from '../helpers/admin-cli.js';
 
 describe('admin CLI: fees and FX', () => {
-  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  let cli: AdminCli;
+  const admin = (...args: string[]) => cli.run(...args);
+  before(async () => {
+    cli = await adminCli('fees');
+  });
+  after(() => cli.close());
 
   it('sets a method-specific tier rate with a fixed fee, schedules an FX rate, and lists both', async () => {
     const rate = await admin('fees:tier:rate:set', '--tier', 'growth', '--operation', 'COLLECTION', '--method', 'CREDIT_CARD', '--percent', '0.8', '--fx-percent', '1.25', '--fixed', '0.10', '--fixed-currency', 'USD', '--from', '2026-02-01T00:00:00Z');

@@ -1,13 +1,10 @@
 /**
- * The portal-user commands of the admin CLI, run as an operator would (a child process on an
- * embedded database directory), and the sandbox bootstrap's portal and operator users.
+ * The portal-user commands of the admin CLI, run as an operator would (a child process on its own
+ * database: the suite's PostgreSQL, or an embedded directory), and the sandbox bootstrap's portal and operator users.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { type AdminCli, adminCli } from '../helpers/admin-cli.js';
 import { ManualClock } from '../../src/clock.js';
 import { openServices } from '../../src/server.js';
 import { signIn } from '../../src/services/portal-auth.js';
@@ -15,25 +12,17 @@ import { bootstrapSandbox } from '../../src/services/sandbox.js';
 import { createMerchant } from '../../src/services/merchants.js';
 import { testConfig } from '../helpers/server.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'dollr-cli-portal-'));
-
-function admin(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/admin.ts', ...args],
-      { env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out: stdout, err: stderr }),
-    );
-  });
-}
-
 describe('admin CLI: portal users', () => {
-  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  let cli: AdminCli;
+  const admin = (...args: string[]) => cli.run(...args);
+  before(async () => {
+    cli = await adminCli('portal');
+  });
+  after(() => cli.close());
 
   it('creates a merchant portal user and an operator; refuses a taken email', async () => {
     // The merchant is made in-process (each CLI run is a slow child process); the CLI then runs on the same directory.
-    const services = await openServices(testConfig({ DATA_DIR: dataDir }));
+    const services = await openServices(testConfig(cli.env));
     const id = String((await createMerchant(services.ctx, { name: 'Shop', type: 'ORGANIZATION', email: 'shop@example.test', phone: '231770000009' })).id);
     await services.hub.close();
     await services.ctx.database.close();

@@ -5,11 +5,10 @@
  * starts PGlite from disk, several seconds a command).
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { freshPgDatabase } from './pg-database.js';
 import { backends } from './backends.js';
 
 export interface AdminCli {
@@ -23,21 +22,9 @@ export async function adminCli(label: string): Promise<AdminCli> {
   let env: Record<string, string>;
   let close: () => Promise<void>;
   if (backends().includes('postgres')) {
-    const adminUrl = process.env.DOLLR_TEST_PG_URL!;
-    const name = `cli_${label}_${process.pid}_${randomBytes(3).toString('hex')}`;
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    await c.query(`create database ${name}`);
-    await c.end();
-    const u = new URL(adminUrl);
-    u.pathname = `/${name}`;
-    env = { DATABASE_URL: u.toString(), DATA_DIR: '' };
-    close = async () => {
-      const a = new pg.Client({ connectionString: adminUrl });
-      await a.connect();
-      await a.query(`drop database if exists ${name} with (force)`);
-      await a.end();
-    };
+    const fresh = await freshPgDatabase(`cli_${label}`);
+    env = { DATABASE_URL: fresh.url, DATA_DIR: '' };
+    close = fresh.drop;
   } else {
     const dir = mkdtempSync(join(tmpdir(), `dollr-cli-${label}-`));
     env = { DATA_DIR: dir, DATABASE_URL: '' };

@@ -3,11 +3,10 @@
  * database on the PostgreSQL server that `npm test` started), listening on a loopback port and
  * driven over HTTP. After every test the ledger invariants are checked.
  */
+import { freshPgDatabase } from './pg-database.js';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { after, afterEach, before } from 'node:test';
-import pg from 'pg';
 import { type Clock, ManualClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { checkInvariants } from '../../src/ledger/invariants.js';
@@ -47,24 +46,9 @@ export async function openTestDatabase(backend: Backend): Promise<{ database: Da
     const database = await openDatabase({ data_dir: 'memory://' });
     return { database, drop: async () => {} };
   }
-  const adminUrl = process.env.DOLLR_TEST_PG_URL!;
-  const name = `t_${process.pid}_${++dbCounter}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  const database = await openDatabase({ database_url: u.toString(), pool_max: 10 });
-  return {
-    database,
-    async drop() {
-      const a = new pg.Client({ connectionString: adminUrl });
-      await a.connect();
-      await a.query(`drop database if exists ${name} with (force)`);
-      await a.end();
-    },
-  };
+  const fresh = await freshPgDatabase(`t${++dbCounter}`);
+  const database = await openDatabase({ database_url: fresh.url, pool_max: 10 });
+  return { database, drop: fresh.drop };
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {

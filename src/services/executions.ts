@@ -288,6 +288,11 @@ export interface PasscodeInput {
   device: { name: string; type: string; platform: string; user_agent: string; client_ip: string };
 }
 
+/** The passcode names its holder by the phone it is bound to, or by the merchant's id as `user_id`. */
+function passcodeIdentityMatches(passcode: PasscodeInput, m: { id: number; passcode_phone: string | null }): boolean {
+  return passcode.token.phone !== undefined ? passcode.token.phone === m.passcode_phone : String(passcode.token.user_id ?? '') === String(m.id);
+}
+
 /** How long a payout waits for a passcode-check slot held by concurrent checks before answering 403. */
 const PASSCODE_SLOT_WAIT_MS = 5_000;
 
@@ -309,8 +314,7 @@ async function checkPasscode(s: Services, auth: AuthContext, passcode: PasscodeI
     const lockedUntil = current.passcode_locked_until && current.passcode_locked_until.getTime() > now.getTime() ? current.passcode_locked_until : undefined;
     if (lockedUntil) throw forbidden(`Payout passcode locked after ${PASSCODE_ATTEMPTS_MAX} wrong attempts; try again after ${lockedUntil.toISOString()}`);
     const identity = passcode.token.phone !== undefined ? `phone:${passcode.token.phone}` : `user:${passcode.token.user_id ?? ''}`;
-    const identityOk = passcode.token.phone !== undefined ? passcode.token.phone === current.passcode_phone : String(passcode.token.user_id ?? '') === String(current.id);
-    if (identityOk && passcodeRemembered(current.id, current.passcode_hash, identity, code)) return;
+    if (passcodeIdentityMatches(passcode, current) && passcodeRemembered(current.id, current.passcode_hash, identity, code)) return;
 
     const m = await reservePasscodeAttempt(db, auth.merchant_id, now, PASSCODE_ATTEMPTS_MAX);
     if (!m) {
@@ -319,9 +323,8 @@ async function checkPasscode(s: Services, auth: AuthContext, passcode: PasscodeI
       await new Promise((resolve) => setTimeout(resolve, Math.min(200, 20 * (round + 1)) + Math.random() * 20));
       continue;
     }
-    const identityOkNow = passcode.token.phone !== undefined ? passcode.token.phone === m.passcode_phone : String(passcode.token.user_id ?? '') === String(m.id);
     const codeOk = await verifySecret(code, m.passcode_hash!);
-    if (identityOkNow && codeOk) {
+    if (passcodeIdentityMatches(passcode, m) && codeOk) {
       await updateMerchant(db, m.id, { passcode_failed_attempts: 0, passcode_locked_until: null });
       rememberPasscode(m.id, m.passcode_hash!, identity, code);
       return;

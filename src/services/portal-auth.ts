@@ -92,20 +92,34 @@ function lockedMessage(until: Date): string {
   return `Too many wrong passwords: this account is locked until ${until.toISOString().replace('T', ' ').slice(0, 16)} UTC.`;
 }
 
-/** Check a password against a user, counting the failure toward the lock. */
+/**
+ * Check a password against a user, counting the failure toward the lock. The attempt is reserved
+ * in the database before the slow hash runs, so guesses sent all at once are checked at most
+ * PORTAL_LOGIN_ATTEMPTS_MAX times; the rest meet the lock.
+ */
 async function verifyPassword(ctx: Ctx, user: PortalUser | undefined, password: string): Promise<PortalUser> {
   const now = ctx.clock.now();
-  // Always pay for one scrypt, so an unknown email answers as slowly as a wrong password.
-  const ok = await verifySecret(password, user?.password_hash);
-  if (!user) throw new SignInRefused(WRONG_CREDENTIALS);
-  if (user.locked_until && user.locked_until.getTime() > now.getTime()) throw new SignInRefused(lockedMessage(user.locked_until));
-  if (!ok) {
-    const after = await store.recordFailedLogin(ctx.database.db, user.id, PORTAL_LOGIN_ATTEMPTS_MAX, new Date(now.getTime() + PORTAL_LOCK_MS), now);
-    ctx.log.warn({ portal_user_id: user.id, locked: Boolean(after?.locked_until && after.locked_until.getTime() > now.getTime()) }, 'portal sign-in refused');
-    if (after?.locked_until && after.locked_until.getTime() > now.getTime()) throw new SignInRefused(lockedMessage(after.locked_until));
+  if (!user) {
+    // Pay for one scrypt all the same, so an unknown email answers as slowly as a wrong password.
+    await verifySecret(password, undefined);
     throw new SignInRefused(WRONG_CREDENTIALS);
   }
-  return user;
+  if (user.locked_until && user.locked_until.getTime() > now.getTime()) throw new SignInRefused(lockedMessage(user.locked_until));
+  const reserved = await store.reserveLoginAttempt(ctx.database.db, user.id, PORTAL_LOGIN_ATTEMPTS_MAX, now);
+  if (!reserved) {
+    const current = await store.findPortalUser(ctx.database.db, user.id);
+    const until = current?.locked_until && current.locked_until.getTime() > now.getTime() ? current.locked_until : new Date(now.getTime() + PORTAL_LOCK_MS);
+    throw new SignInRefused(lockedMessage(until));
+  }
+  if (await verifySecret(password, reserved.password_hash)) {
+    await store.clearFailedLogins(ctx.database.db, user.id, now);
+    return reserved;
+  }
+  const locked = reserved.failed_logins >= PORTAL_LOGIN_ATTEMPTS_MAX;
+  if (locked) await store.lockLogin(ctx.database.db, user.id, new Date(now.getTime() + PORTAL_LOCK_MS), now);
+  ctx.log.warn({ portal_user_id: user.id, locked }, 'portal sign-in refused');
+  if (locked) throw new SignInRefused(lockedMessage(new Date(now.getTime() + PORTAL_LOCK_MS)));
+  throw new SignInRefused(WRONG_CREDENTIALS);
 }
 
 export interface IssuedSession {

@@ -33,17 +33,34 @@ export async function listPortalUsers(ex: Executor, merchant_id: number): Promis
  * Count one failed sign-in in a single statement (concurrent guesses cannot lose a count); the
  * attempt that reaches `attempts_max` locks the account until `lock_until` and restarts the count.
  */
-export async function recordFailedLogin(ex: Executor, id: number, attempts_max: number, lock_until: Date, now: Date): Promise<PortalUserRow | undefined> {
+/**
+ * Reserve one password check before the slow hash comparison (the counter goes up first, in one
+ * statement), so concurrent guesses cannot all read the same count and all be checked. Undefined
+ * when the account is locked or every attempt is in use.
+ */
+export async function reserveLoginAttempt(ex: Executor, id: number, attempts_max: number, now: Date): Promise<PortalUserRow | undefined> {
   const [row] = await ex
     .update(portalUsers)
-    .set({
-      failed_logins: sql`case when ${portalUsers.failed_logins} + 1 >= ${attempts_max} then 0 else ${portalUsers.failed_logins} + 1 end`,
-      locked_until: sql`case when ${portalUsers.failed_logins} + 1 >= ${attempts_max} then ${lock_until} else ${portalUsers.locked_until} end`,
-      updated_at: now,
-    })
-    .where(eq(portalUsers.id, id))
+    .set({ failed_logins: sql`${portalUsers.failed_logins} + 1`, updated_at: now })
+    .where(
+      and(
+        eq(portalUsers.id, id),
+        sql`${portalUsers.failed_logins} < ${attempts_max}`,
+        sql`(${portalUsers.locked_until} is null or ${portalUsers.locked_until} <= ${now.toISOString()}::timestamptz)`,
+      ),
+    )
     .returning();
   return row;
+}
+
+/** A reserved check failed and used the last attempt: lock the account and start counting again. */
+export async function lockLogin(ex: Executor, id: number, lock_until: Date, now: Date): Promise<void> {
+  await ex.update(portalUsers).set({ failed_logins: 0, locked_until: lock_until, updated_at: now }).where(eq(portalUsers.id, id));
+}
+
+/** A reserved check passed: the failures in a row end. */
+export async function clearFailedLogins(ex: Executor, id: number, now: Date): Promise<void> {
+  await ex.update(portalUsers).set({ failed_logins: 0, locked_until: null, updated_at: now }).where(eq(portalUsers.id, id));
 }
 
 export async function recordLogin(ex: Executor, id: number, now: Date): Promise<void> {

@@ -109,6 +109,18 @@ for (const backend of backends()) {
       assert.equal((await web.signIn(email, PASSWORD)).status, 303);
     });
 
+    it(`checks at most ${PORTAL_LOGIN_ATTEMPTS_MAX} of 20 wrong passwords sent at once; the rest meet the lock`, async () => {
+      const m = await h.merchant();
+      const email = await portalUser(h, m.merchant_id);
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => new WebClient(h.baseUrl).signIn(email, `wrong password ${i}!`)));
+      assert.ok(answers.every((r) => r.status === 401), answers.map((r) => r.status).join(','));
+      const checked = answers.filter((r) => /Wrong email or password/.test(r.text)).length;
+      assert.ok(checked <= PORTAL_LOGIN_ATTEMPTS_MAX - 1, `${checked} answered as plain wrong passwords`);
+      assert.ok(answers.some((r) => /locked until/.test(r.text)));
+      const right = await new WebClient(h.baseUrl).signIn(email, PASSWORD);
+      assert.match(right.text, /locked until/);
+    });
+
     it('signs out (the old cookie stops working) and ends idle sessions', async () => {
       const m = await h.merchant();
       const web = await signedIn(h, m.merchant_id);

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../services/index.js';
 import { acceptCallback } from '../services/settlement.js';
 import { StringEnum, Type } from './schemas.js';
+import { BODY_MAY_HOLD_NUL, jsonTextMayHoldNul } from './nul.js';
 
 /**
  * POST /callbacks/{gateway}: where carriers (pawaPay, the sandboxes) report final statuses.
@@ -13,6 +14,8 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (request, body, done) => {
     (request as unknown as { rawBody: string }).rawBody = body as string;
+    // The same edge check as every other JSON body: a NUL cannot reach PostgreSQL (422).
+    if (jsonTextMayHoldNul(body as string)) (request as unknown as Record<symbol, boolean>)[BODY_MAY_HOLD_NUL] = true;
     try {
       done(null, JSON.parse(body as string));
     } catch (err) {

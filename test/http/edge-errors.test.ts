@@ -37,6 +37,8 @@ for (const backend of backends()) {
       const byNumber = await m.api.request('GET', '/v1/invoices/retrieve/number/x%00');
       assert.equal(byNumber.status, 422, byNumber.text);
       assert.equal(byNumber.body.detail[0].loc[0], 'path');
+      const callback = await m.api.request('POST', '/callbacks/pawapay', { raw: '{"depositId":"a\\u0000b","status":"COMPLETED"}', headers: { 'content-type': 'application/json' } });
+      assert.equal(callback.status, 422, callback.text);
       const token = await m.api.request('POST', '/v1/jwt/client/obtain/token', { raw: '{"client_id":"\\u0000","client_secret":"x"}', headers: { authorization: '', 'content-type': 'application/json' } });
       assert.equal(token.status, 422, token.text);
     });

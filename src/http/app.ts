@@ -14,7 +14,7 @@ import type { AuthContext } from '../services/auth.js';
 import type { Services } from '../services/index.js';
 import { registerErrorHandling } from './errors.js';
 import { parseJsonBody, parseQuery } from './exact.js';
-import { BODY_MAY_HOLD_NUL, jsonTextMayHoldNul, rejectNulCharacters } from './nul.js';
+import { noteJsonBodyText, rejectNulCharacters } from './nul.js';
 import { callbackRoutes } from './callbacks.js';
 import { healthRoutes } from './health.js';
 import { hostedRoutes } from './hosted.js';
@@ -88,7 +88,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<App> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.body_limit_bytes }, (req, body, done) => {
     if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
-    if (jsonTextMayHoldNul(body as string)) (req as unknown as Record<symbol, boolean>)[BODY_MAY_HOLD_NUL] = true;
+    noteJsonBodyText(req, body as string);
     try {
       done(null, parseJsonBody(body as string));
     } catch (err) {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../services/index.js';
 import { acceptCallback } from '../services/settlement.js';
 import { StringEnum, Type } from './schemas.js';
-import { BODY_MAY_HOLD_NUL, jsonTextMayHoldNul } from './nul.js';
+import { noteJsonBodyText } from './nul.js';
 
 /**
  * POST /callbacks/{gateway}: where carriers (pawaPay, the sandboxes) report final statuses.
@@ -15,7 +15,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (request, body, done) => {
     (request as unknown as { rawBody: string }).rawBody = body as string;
     // The same edge check as every other JSON body: a NUL cannot reach PostgreSQL (422).
-    if (jsonTextMayHoldNul(body as string)) (request as unknown as Record<symbol, boolean>)[BODY_MAY_HOLD_NUL] = true;
+    noteJsonBodyText(request, body as string);
     try {
       done(null, JSON.parse(body as string));
     } catch (err) {

@@ -10,11 +10,16 @@ import { type DetailItem, invalidMany } from '../domain/errors.js';
 const NUL_MSG = 'string must not contain the NUL character (U+0000)';
 const WALK_NODES_MAX = 100_000;
 
-/** Set by the JSON body parser when the raw body has a `\u0000` escape (the only way JSON carries NUL). */
-export const BODY_MAY_HOLD_NUL = Symbol('bodyMayHoldNul');
+/** Set by the JSON body parsers when the raw body has a `\u0000` escape (the only way JSON carries NUL). */
+const BODY_MAY_HOLD_NUL = Symbol('bodyMayHoldNul');
 
 export function jsonTextMayHoldNul(text: string): boolean {
   return /\\u0000/i.test(text);
+}
+
+/** Called by every JSON body parser with the raw text: marks the request for the walk below. */
+export function noteJsonBodyText(request: FastifyRequest, text: string): void {
+  if (jsonTextMayHoldNul(text)) (request as unknown as Record<symbol, boolean>)[BODY_MAY_HOLD_NUL] = true;
 }
 
 /** Where a parsed value holds NUL: in a string or in an object key. Bounded; the parser already bounds depth. */

@@ -9,7 +9,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const KEY = randomBytes(32);
-export const PASSCODE_MEMO_TTL_MS = 10 * 60_000;
+const PASSCODE_MEMO_TTL_MS = 10 * 60_000;
 const ENTRIES_MAX = 10_000;
 
 interface Entry {
@@ -37,8 +37,4 @@ export function rememberPasscode(merchant_id: number, stored_hash: string, ident
   entries.delete(merchant_id); // re-insert: Map order is the eviction order
   if (entries.size >= ENTRIES_MAX) entries.delete(entries.keys().next().value!);
   entries.set(merchant_id, { tag: tagOf(merchant_id, stored_hash, identity, code), expires_at_ms: now_ms + PASSCODE_MEMO_TTL_MS });
-}
-
-export function forgetPasscode(merchant_id: number): void {
-  entries.delete(merchant_id);
 }

@@ -60,7 +60,14 @@ export class AuthService {
   ) {
     // Time claims are set and checked against the injected clock, not fast-jwt's Date.now().
     this.sign = createSigner({ key, algorithm: 'HS256', noTimestamp: true });
-    this.verify = createVerifier({ key, algorithms: ['HS256'], ignoreExpiration: true, ignoreNotBefore: true, cache: 1000 }) as (t: string) => Claims;
+    const verifySignature = createVerifier({ key, algorithms: ['HS256'], ignoreExpiration: true, ignoreNotBefore: true, cache: 1000 }) as (t: string) => Claims;
+    // base64url's last character carries spare bits: an edited character can decode to the same
+    // signature bytes. Only the one canonical spelling of a signature is accepted.
+    this.verify = (token) => {
+      const signature = token.slice(token.lastIndexOf('.') + 1);
+      if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) throw new Error('non-canonical signature encoding');
+      return verifySignature(token);
+    };
   }
 
   /** POST /v1/jwt/client/obtain/token */

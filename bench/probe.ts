@@ -7,8 +7,9 @@
  *   - PostgreSQL's statements by total time (calls, mean, rows) for that run;
  *   - the statement log of five executions, to count round trips.
  * Knobs: PROBE_N (sequential, 200), PROBE_C (connections, 32), PROBE_SECONDS (5),
- * PROBE_MERCHANTS (1: one hot wallet), PROBE_SOCKET=1 (Unix socket instead of TCP),
+ * PROBE_EXEC_SECONDS (the concurrent execution run; PROBE_SECONDS), PROBE_MERCHANTS (1: one hot wallet), PROBE_SOCKET=1 (Unix socket instead of TCP),
  * PROBE_PROFILE_DIR=dir (--cpu-prof of the server into dir).
+ * Then the same CPU split for GET /v1/status/collection/{reference_id} (autocannon, PROBE_C connections).
  */
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { startTempPostgres, withDatabase } from '../scripts/pg-temp.mjs';
 import { collectionTemplate, openSetupServer } from '../test/helpers/bulk.js';
 import { loadEnv, startServerProcess } from '../test/helpers/processes.js';
 import { prepareFeed } from './lib/collections.js';
+import { cannon } from './lib/load.js';
 
 const N = Number(process.env.PROBE_N ?? 200);
 const pgServer = await startTempPostgres({ fsync: true });
@@ -70,16 +72,17 @@ const statsDb = new pg.Client({ connectionString: url });
 await statsDb.connect();
 await statsDb.query('create extension if not exists pg_stat_statements');
 await statsDb.query('select pg_stat_statements_reset()');
-const feed2 = await prepareFeed(db, templates, Math.max(4000, SECONDS * 1000));
+const EXEC_SECONDS = Number(process.env.PROBE_EXEC_SECONDS ?? SECONDS);
+const feed2 = await prepareFeed(db, templates, Math.max(4000, EXEC_SECONDS * 1000));
 const s0 = cpuOf(server.child.pid!), p0 = pgCpu(), self0 = process.cpuUsage();
 const t0 = performance.now();
 let done = 0;
 await Promise.all(Array.from({ length: C }, async () => {
-  while (performance.now() - t0 < SECONDS * 1000) {
+  while (performance.now() - t0 < EXEC_SECONDS * 1000) {
     const r = feed2.next();
     if (!r) break;
     const res = await fetch(server.url + r.path, { method: r.method, headers: r.headers, body: r.body });
-    await res.text();
+    feed2.onResponse(res.status, await res.text());
     if (res.status === 200) done++;
   }
 }));
@@ -90,6 +93,26 @@ console.log(`concurrent ${C}: ${(done / wall).toFixed(0)}/s; per execution: serv
 const top = await statsDb.query(`select calls, round(total_exec_time::numeric, 1) as total_ms, round((total_exec_time / greatest(calls, 1))::numeric, 3) as mean_ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 140) as q from pg_stat_statements order by total_exec_time desc limit 25`);
 console.log(`executions done: ${done}`);
 for (const r of top.rows) console.log(String(r.calls).padStart(7), String(r.total_ms).padStart(9), String(r.mean_ms).padStart(8), String(r.rows).padStart(7), r.q);
+
+// Status GET: the same CPU split for GET /v1/status/collection/{reference_id} over the acked executions.
+await statsDb.query('select pg_stat_statements_reset()');
+const refs = [...feed2.acked.keys()].map((ref) => [ref, feed2.tokenOf.get(ref)!] as const);
+let ri = 0;
+const g0 = cpuOf(server.child.pid!), gp0 = pgCpu(), gself0 = process.cpuUsage();
+const status = await cannon({
+  url: server.url,
+  connections: C,
+  duration_s: SECONDS,
+  next: () => {
+    const [ref, token] = refs[ri++ % refs.length]!;
+    return { method: 'GET', path: `/v1/status/collection/${ref}`, headers: { authorization: `Bearer ${token}` } };
+  },
+});
+const gsu = process.cpuUsage(gself0);
+const gn = Math.max(1, status.responses);
+console.log(`status GET, ${C} connections: ${status.ok_rps.toFixed(0)} req/s (p50 ${status.latency.p50_ms} ms); per request: server CPU ${((cpuOf(server.child.pid!) - g0) * 1000 / gn).toFixed(3)} ms, postgres CPU ${((pgCpu() - gp0) * 1000 / gn).toFixed(3)} ms, client CPU ${(((gsu.user + gsu.system) / 1000) / gn).toFixed(3)} ms`);
+const gtop = await statsDb.query(`select calls, round((total_exec_time / greatest(calls, 1))::numeric, 3) as mean_ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 140) as q from pg_stat_statements order by calls desc limit 5`);
+for (const r of gtop.rows) console.log(String(r.calls).padStart(7), String(r.mean_ms).padStart(8), r.q);
 await statsDb.end();
 const logFile = join(pgServer.dir, 'server.log');
 await admin.query(`alter system set log_min_duration_statement = 0`);

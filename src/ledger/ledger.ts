@@ -5,7 +5,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { assertBalanced, type NormalSide, type Posting } from '../domain/ledger.js';
-import { type Executor, rows, sqlArray } from '../store/db.js';
+import { arrayLiteral, type Executor, rows } from '../store/db.js';
+import { Once, run } from '../store/statement.js';
 
 export class InsufficientFunds extends Error {
   constructor(readonly account_id: number) {
@@ -101,6 +102,8 @@ export interface PostInput {
  * balance updates of the statement may have run, so a caller that wants to carry on (record the
  * failure) runs this inside a savepoint, and one that does not lets its transaction roll back.
  */
+let postStatement: Once | undefined;
+
 export async function postTransaction(ex: Executor, input: PostInput): Promise<{ transaction_id: number }> {
   assertBalanced(input.postings);
   const seen = new Set<number>();
@@ -108,13 +111,10 @@ export async function postTransaction(ex: Executor, input: PostInput): Promise<{
     if (seen.has(p.account_id)) throw new Error('assertion: one line per account in a posting set');
     seen.add(p.account_id);
   }
-  const ids = sqlArray(input.postings.map((p) => p.account_id), 'bigint');
-  const currencies = sqlArray(input.postings.map((p) => p.currency), 'text');
-  const amounts = sqlArray(input.postings.map((p) => p.amount_minor.toString()), 'bigint');
-  const [r] = await rows<{ transaction_id: bigint | null; lines: number; cached: number; updated: number; short_account: bigint | null }>(
-    ex,
-    sql`with l as (
-          select * from unnest(${ids}, ${currencies}, ${amounts}) as l(account_id, currency, amount_minor)
+  const ph = sql.placeholder;
+  postStatement ??= new Once(
+    () => sql`with l as (
+          select * from unnest(${ph('ids')}::bigint[], ${ph('currencies')}::text[], ${ph('amounts')}::bigint[]) as l(account_id, currency, amount_minor)
         ), acc as (
           select a.id, a.balance_mode, a.currency from ledger_accounts a join l on l.account_id = a.id and l.currency = a.currency
         ), upd as (
@@ -125,16 +125,16 @@ export async function postTransaction(ex: Executor, input: PostInput): Promise<{
             and (a.allow_negative or a.balance_minor + (case a.normal_side when 'debit' then l.amount_minor else -l.amount_minor end) >= 0)
           returning a.id, a.balance_minor
         ), ok as (
-          select (select count(*) from acc) = ${input.postings.length}
+          select (select count(*) from acc) = ${ph('lines')}
              and (select count(*) from upd) = (select count(*) from acc where balance_mode = 'cached') as yes
         ), t as (
           insert into ledger_transactions (merchant_id, execution_id, kind, description, created_at)
-          select ${input.merchant_id}, ${input.execution_id ?? null}, ${input.kind}, ${input.description ?? ''}, ${input.at}
+          select ${ph('merchant_id')}::bigint, ${ph('execution_id')}::bigint, ${ph('kind')}, ${ph('description')}, ${ph('at')}::timestamptz
           from ok where ok.yes
           returning id
         ), p as (
           insert into ledger_postings (transaction_id, account_id, currency, amount_minor, balance_after_minor, created_at)
-          select t.id, l.account_id, l.currency, l.amount_minor, upd.balance_minor, ${input.at}::timestamptz
+          select t.id, l.account_id, l.currency, l.amount_minor, upd.balance_minor, ${ph('at')}::timestamptz
           from t cross join l left join upd on upd.id = l.account_id
         )
         select (select id from t) as transaction_id,
@@ -143,6 +143,17 @@ export async function postTransaction(ex: Executor, input: PostInput): Promise<{
                (select count(*)::int from upd) as updated,
                (select acc.id from acc where acc.balance_mode = 'cached' and acc.id not in (select id from upd) limit 1) as short_account`,
   );
+  const [r] = await run<{ transaction_id: bigint | null; lines: number; cached: number; updated: number; short_account: bigint | null }>(ex, postStatement.get(), {
+    ids: arrayLiteral(input.postings.map((p) => p.account_id)),
+    currencies: arrayLiteral(input.postings.map((p) => p.currency)),
+    amounts: arrayLiteral(input.postings.map((p) => p.amount_minor)),
+    lines: input.postings.length,
+    merchant_id: input.merchant_id,
+    execution_id: input.execution_id ?? null,
+    kind: input.kind,
+    description: input.description ?? '',
+    at: input.at,
+  });
   if (!r) throw new Error('assertion: posting statement returned nothing');
   if (Number(r.lines) !== input.postings.length) throw new Error('assertion: posting to a missing account or in the wrong currency');
   if (r.transaction_id === null) throw new InsufficientFunds(Number(r.short_account));

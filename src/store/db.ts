@@ -172,8 +172,12 @@ export async function rows<T = Record<string, unknown>>(ex: Executor, query: SQL
 
 /** A typed array parameter that reads the same on node-postgres and PGlite (sent as an array literal). */
 export function sqlArray(values: readonly (string | number | bigint)[], type: 'bigint' | 'text' | 'int') {
-  const literal = `{${values.map((v) => (type === 'text' ? `"${String(v).replace(/["\\]/g, '\\$&')}"` : String(v))).join(',')}}`;
-  return sql`${literal}::${sql.raw(type)}[]`;
+  return sql`${arrayLiteral(type === 'text' ? values.map(String) : values)}::${sql.raw(type)}[]`;
+}
+
+/** PostgreSQL's array literal for a parameter (strings quoted and escaped); cast it in the statement. */
+export function arrayLiteral(values: readonly (string | number | bigint)[]): string {
+  return `{${values.map((v) => (typeof v === 'string' ? `"${v.replace(/["\\]/g, '\\$&')}"` : String(v))).join(',')}}`;
 }
 
 /**
@@ -181,10 +185,17 @@ export function sqlArray(values: readonly (string | number | bigint)[], type: 'b
  * each column's own driver mapping — so it reads exactly like a query-builder result.
  */
 export function mapRow<T extends Table>(table: T, raw: Record<string, unknown>): T['$inferSelect'] {
+  let columns = columnsOf.get(table);
+  if (!columns) {
+    columns = Object.entries(getTableColumns(table)).map(([key, col]) => [key, (col as Column).name, col as Column] as const);
+    columnsOf.set(table, columns);
+  }
   const out: Record<string, unknown> = {};
-  for (const [key, col] of Object.entries(getTableColumns(table))) {
-    const v = raw[(col as Column).name];
-    out[key] = v === null || v === undefined ? null : (col as Column).mapFromDriverValue(v);
+  for (const [key, name, col] of columns) {
+    const v = raw[name];
+    out[key] = v === null || v === undefined ? null : col.mapFromDriverValue(v);
   }
   return out as T['$inferSelect'];
 }
+
+const columnsOf = new WeakMap<Table, readonly (readonly [string, string, Column])[]>();

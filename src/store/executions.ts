@@ -2,6 +2,15 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Executor, mapRow, rows } from './db.js';
 import { executionEvents, executions } from './schema.js';
+import { Once, run, Shaped } from './statement.js';
+
+const p = sql.placeholder;
+
+/** Placeholders named after the columns a row sets (its shape: the keys with a value). */
+function placeholders(values: Record<string, unknown>): { shape: string; set: Record<string, ReturnType<typeof p>> } {
+  const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
+  return { shape: keys.join(','), set: Object.fromEntries(keys.map((k) => [k, p(k)])) };
+}
 
 export type ExecutionRow = typeof executions.$inferSelect;
 export type NewExecution = typeof executions.$inferInsert;
@@ -16,17 +25,25 @@ export async function insertExecution(ex: Executor, values: NewExecution): Promi
   return row;
 }
 
+let byReference: Once | undefined;
+let byId: Once | undefined;
+
+/** The status poll's statement (the hottest read): built once. */
 export async function findExecutionByReference(ex: Executor, merchant_id: number, operation_type: string, reference_id: string): Promise<ExecutionRow | undefined> {
-  const [row] = await ex
-    .select()
-    .from(executions)
-    .where(and(eq(executions.merchant_id, merchant_id), eq(executions.operation_type, operation_type), eq(executions.reference_id, reference_id)));
-  return row;
+  byReference ??= new Once(() =>
+    ex
+      .select()
+      .from(executions)
+      .where(and(eq(executions.merchant_id, p('merchant_id')), eq(executions.operation_type, p('operation_type')), eq(executions.reference_id, p('reference_id')))),
+  );
+  const [raw] = await run(ex, byReference.get(), { merchant_id, operation_type, reference_id });
+  return raw ? mapRow(executions, raw) : undefined;
 }
 
 export async function findExecution(ex: Executor, id: number): Promise<ExecutionRow | undefined> {
-  const [row] = await ex.select().from(executions).where(eq(executions.id, id));
-  return row;
+  byId ??= new Once(() => ex.select().from(executions).where(eq(executions.id, p('id'))));
+  const [raw] = await run(ex, byId.get(), { id });
+  return raw ? mapRow(executions, raw) : undefined;
 }
 
 export async function lockExecution(ex: Executor, id: number): Promise<ExecutionRow | undefined> {
@@ -136,6 +153,8 @@ export async function eventsAfter(ex: Executor, execution_id: number, after_id: 
 // saved is latency saved for every payment), and reads like the steps it replaces.
 // ---------------------------------------------------------------------------------------------
 
+const starts = new Shaped();
+
 /**
  * Insert a new execution (unless its idempotency key exists) and, in the same statement, consume
  * its session and log + announce its first status. Undefined when another request owns the key.
@@ -147,26 +166,36 @@ export async function startExecution(
   event: { message: string; detail: unknown; at: Date },
   channel: string,
 ): Promise<ExecutionRow | undefined> {
-  const insert = ex
-    .insert(executions)
-    .values(values)
-    .onConflictDoNothing({ target: [executions.merchant_id, executions.operation_type, executions.reference_id] })
-    .returning();
-  const [raw] = await rows<Record<string, unknown>>(
-    ex,
-    sql`with e as (${insert.getSQL()}),
-         s as (update sessions set status = 'USED', execution_id = (select id from e), used_at = ${event.at}, updated_at = ${event.at}
-               where id = ${session_id} and exists (select 1 from e) returning id),
+  const { shape, set } = placeholders(values);
+  const statement = starts.get(shape, () => {
+    const insert = ex
+      .insert(executions)
+      .values(set as unknown as NewExecution)
+      .onConflictDoNothing({ target: [executions.merchant_id, executions.operation_type, executions.reference_id] })
+      .returning();
+    return sql`with e as (${insert.getSQL()}),
+         s as (update sessions set status = 'USED', execution_id = (select id from e), used_at = ${p('_at')}, updated_at = ${p('_at')}
+               where id = ${p('_session_id')} and exists (select 1 from e) returning id),
          ev as (insert into execution_events (execution_id, merchant_id, status, message, detail, created_at)
-                select e.id, e.merchant_id, e.status, ${event.message}, ${JSON.stringify(event.detail)}::jsonb, ${event.at} from e),
-         n as (select pg_notify(${channel}, json_build_object('merchant_id', e.merchant_id, 'operation_type', e.operation_type,
+                select e.id, e.merchant_id, e.status, ${p('_message')}, ${p('_detail')}::jsonb, ${p('_at')} from e),
+         n as (select pg_notify(${p('_channel')}, json_build_object('merchant_id', e.merchant_id, 'operation_type', e.operation_type,
                                                               'reference_id', e.reference_id, 'status', e.status)::text) from e)
-       select e.*, (select count(*) from s)::int as _sessions, (select count(*) from n)::int as _notified from e`,
-  );
+       select e.*, (select count(*) from s)::int as _sessions, (select count(*) from n)::int as _notified from e`;
+  });
+  const [raw] = await run(ex, statement, {
+    ...values,
+    _at: event.at,
+    _session_id: session_id,
+    _message: event.message,
+    _detail: JSON.stringify(event.detail),
+    _channel: channel,
+  });
   if (!raw) return undefined;
   if (Number(raw._sessions) !== 1) throw new Error('assertion: the execution did not consume its session');
   return mapRow(executions, raw);
 }
+
+const moves = new Shaped();
 
 /**
  * Move an execution out of one of `from` with its status event and announcement — one statement.
@@ -182,35 +211,46 @@ export async function moveExecution(
   source: { id: number; from: 'PROCESSING'; to: 'PAID' | 'ACTIVE'; paid: boolean } | null,
   channel: string,
 ): Promise<ExecutionRow | undefined> {
-  const update = ex
-    .update(executions)
-    .set(values)
-    .where(and(eq(executions.id, id), inArray(executions.status, [...from])))
-    .returning();
-  const at = values.updated_at;
-  const sourceMove = source
-    ? sql`, src as (update payment_sources set status = ${source.to}, updated_at = ${at}
-                    ${source.paid ? sql`, paid_at = ${at}, paid_execution_id = ${id}` : sql``}
-                    where id = ${source.id} and status = ${source.from} and exists (select 1 from x) returning id)`
-    : sql``;
-  const [raw] = await rows<Record<string, unknown>>(
-    ex,
-    sql`with x as (${update.getSQL()})${sourceMove},
+  const { shape, set } = placeholders(values);
+  const sourceShape = source ? (source.paid ? 'paid' : 'source') : 'none';
+  const statement = moves.get(`${shape}|${from.length}|${sourceShape}`, () => {
+    const update = ex
+      .update(executions)
+      .set(set as unknown as Partial<NewExecution>)
+      .where(and(eq(executions.id, p('_id')), inArray(executions.status, from.map((_, i) => p(`_from${i}`)))))
+      .returning();
+    const sourceMove = source
+      ? sql`, src as (update payment_sources set status = ${p('_source_to')}, updated_at = ${p('_at')}
+                    ${source.paid ? sql`, paid_at = ${p('_at')}, paid_execution_id = ${p('_id')}` : sql``}
+                    where id = ${p('_source_id')} and status = ${p('_source_from')} and exists (select 1 from x) returning id)`
+      : sql``;
+    return sql`with x as (${update.getSQL()})${sourceMove},
          ev as (insert into execution_events (execution_id, merchant_id, status, message, detail, created_at)
-                select x.id, x.merchant_id, x.status, ${event.message}, ${JSON.stringify(event.detail)}::jsonb, ${at} from x),
-         n as (select pg_notify(${channel}, json_build_object('merchant_id', x.merchant_id, 'operation_type', x.operation_type,
+                select x.id, x.merchant_id, x.status, ${p('_message')}, ${p('_detail')}::jsonb, ${p('_at')} from x),
+         n as (select pg_notify(${p('_channel')}, json_build_object('merchant_id', x.merchant_id, 'operation_type', x.operation_type,
                                                               'reference_id', x.reference_id, 'status', x.status)::text) from x)
-       select x.*, ${source ? sql`(select count(*) from src)::int` : sql`1`} as _source_moved, (select count(*) from n)::int as _notified from x`,
-  );
+       select x.*, ${source ? sql`(select count(*) from src)::int` : sql`1`} as _source_moved, (select count(*) from n)::int as _notified from x`;
+  });
+  const fromValues = Object.fromEntries(from.map((f, i) => [`_from${i}`, f]));
+  const [raw] = await run(ex, statement, {
+    ...values,
+    ...fromValues,
+    _id: id,
+    _at: values.updated_at,
+    _message: event.message,
+    _detail: JSON.stringify(event.detail),
+    _channel: channel,
+    ...(source ? { _source_to: source.to, _source_id: source.id, _source_from: source.from } : {}),
+  });
   if (!raw) return undefined;
   return Object.assign(mapRow(executions, raw), { source_moved: Number(raw._source_moved) === 1 });
 }
 
 /** Lock an execution for settlement, with what settlement needs to know of its merchant. */
+let lockForSettlement: Once | undefined;
+
 export async function lockExecutionForSettlement(ex: Executor, id: number): Promise<{ row: ExecutionRow; webhooks_enabled: boolean } | undefined> {
-  const [raw] = await rows<Record<string, unknown>>(
-    ex,
-    sql`select e.*, m.webhooks_enabled as _webhooks from executions e join merchants m on m.id = e.merchant_id where e.id = ${id} for update of e`,
-  );
+  lockForSettlement ??= new Once(() => sql`select e.*, m.webhooks_enabled as _webhooks from executions e join merchants m on m.id = e.merchant_id where e.id = ${p('id')} for update of e`);
+  const [raw] = await run(ex, lockForSettlement.get(), { id });
   return raw ? { row: mapRow(executions, raw), webhooks_enabled: raw._webhooks === true } : undefined;
 }

@@ -1,16 +1,23 @@
 /** Queries for payment accounts. The account number is written here and read by executions only. */
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import { type Executor, type Tx } from './db.js';
+import { type Executor, mapRow, type Tx } from './db.js';
 import { paymentAccounts } from './schema.js';
+import { Once, run } from './statement.js';
 
 export type PaymentAccountRow = typeof paymentAccounts.$inferSelect;
 
+let byId: Once | undefined;
+
+/** Every collection and payout reads its account: built once. */
 export async function findPaymentAccount(ex: Executor, merchant_id: number, id: number): Promise<PaymentAccountRow | undefined> {
-  const [row] = await ex
-    .select()
-    .from(paymentAccounts)
-    .where(and(eq(paymentAccounts.merchant_id, merchant_id), eq(paymentAccounts.id, id)));
-  return row;
+  byId ??= new Once(() =>
+    ex
+      .select()
+      .from(paymentAccounts)
+      .where(and(eq(paymentAccounts.merchant_id, sql.placeholder('merchant_id')), eq(paymentAccounts.id, sql.placeholder('id')))),
+  );
+  const [raw] = await run(ex, byId.get(), { merchant_id, id });
+  return raw ? mapRow(paymentAccounts, raw) : undefined;
 }
 
 /** A new account every time (cards: one account per card attempt). */

@@ -2,6 +2,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { type Executor, mapRow, rows } from './db.js';
 import { sessions } from './schema.js';
+import { Once, run } from './statement.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
 
@@ -42,17 +43,19 @@ export async function findSession(ex: Executor, merchant_id: number, id: number)
 }
 
 /** Lock a session for the execution that consumes it, with its merchant's type and webhook flag (one read). */
+let lockForExecution: Once | undefined;
+
 export async function lockSessionForExecution(
   ex: Executor,
   merchant_id: number,
   id: number,
 ): Promise<{ session: SessionRow; merchant_type: string; webhooks_enabled: boolean } | undefined> {
-  const [raw] = await rows<Record<string, unknown>>(
-    ex,
-    sql`select s.*, m.type as _merchant_type, m.webhooks_enabled as _webhooks
+  lockForExecution ??= new Once(
+    () => sql`select s.*, m.type as _merchant_type, m.webhooks_enabled as _webhooks
         from sessions s join merchants m on m.id = s.merchant_id
-        where s.id = ${id} and s.merchant_id = ${merchant_id}
+        where s.id = ${sql.placeholder('id')} and s.merchant_id = ${sql.placeholder('merchant_id')}
         for update of s`,
   );
+  const [raw] = await run(ex, lockForExecution.get(), { id, merchant_id });
   return raw ? { session: mapRow(sessions, raw), merchant_type: String(raw._merchant_type), webhooks_enabled: raw._webhooks === true } : undefined;
 }

@@ -86,11 +86,14 @@ async function limited<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): P
   return out;
 }
 
-async function merchantsWithTemplates(env: Record<string, string>, count: number): Promise<CollectionTemplate[]> {
+async function merchantsWithTemplates(env: Record<string, string>, count: number, inflight = 0): Promise<CollectionTemplate[] & { inflight: CollectionTemplate[] }> {
   const setup = await openSetupServer(env);
   try {
     const merchants = await limited(Array.from({ length: count }, (_, i) => i), 4, () => setup.merchant());
-    return await limited(merchants, 4, (m: MerchantFixture) => collectionTemplate(m, { suffix: '000', amount: 25 }));
+    const templates = await limited(merchants, 4, (m: MerchantFixture) => collectionTemplate(m, { suffix: '000', amount: 25 }));
+    // Collections that stay PROCESSING (…060: the carrier accepts, then silence), to poll open executions.
+    const open = await limited(merchants.slice(0, inflight), 4, (m: MerchantFixture) => collectionTemplate(m, { suffix: '060', amount: 25 }));
+    return Object.assign(templates, { inflight: open });
   } finally {
     await setup.close();
   }
@@ -151,7 +154,7 @@ async function baselines(o: Options, pgServer: Awaited<ReturnType<typeof startTe
 async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPostgres>>, out: Record<string, unknown>, f: Figures, checks: Record<string, LedgerCheck>) {
   const url = await createDatabase(pgServer.url, 'bench');
   log(`api: ${o.merchants} merchants with a published invoice, an instant MoMo account (…000) and a session each`);
-  const templates = await merchantsWithTemplates({ DATABASE_URL: url }, o.merchants);
+  const templates = await merchantsWithTemplates({ DATABASE_URL: url }, o.merchants, Math.min(10, o.merchants));
   const db = await openDatabase({ database_url: url, pool_max: 4 });
   let server: ServerProcess | undefined;
   try {
@@ -184,6 +187,21 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
     };
     f.statusGet = refs.length ? await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, next: statusNext }) : undefined;
     out.status_get = f.statusGet;
+
+    // Final executions are answered from the instance's memory after their first poll
+    // (services/final-executions.ts); polls of OPEN executions read the database every time.
+    const openCount = 1000;
+    log(`api: (1b) the same GET on ${openCount} executions still PROCESSING (read from the database on every poll), ${o.seconds} s`);
+    const openFeed = await prepareFeed(db, templates.inflight, openCount);
+    await cannon({ url: server.url, connections: o.connections, duration_s: 60, amount: openCount, next: openFeed.next, onResponse: openFeed.onResponse });
+    const openRefs = [...openFeed.acked].filter(([, status]) => status === 'PROCESSING').map(([ref]) => [ref, openFeed.tokenOf.get(ref)!] as const);
+    let j = 0;
+    const openNext = (): Req => {
+      const [ref, token] = openRefs[j++ % openRefs.length]!;
+      return { method: 'GET', path: `/v1/status/collection/${ref}`, headers: { authorization: `Bearer ${token}` } };
+    };
+    f.statusOpen = openRefs.length ? await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, next: openNext }) : undefined;
+    out.status_get_open = { ...f.statusOpen, executions: openRefs.length };
 
     log(`api: (3) collections on ONE merchant (hot wallet), ${o.seconds} s`);
     const hotFeed = await prepareFeed(db, [templates[0]!], Math.ceil(Math.max(f.exec.ok_rps, 50) * o.seconds * 1.5) + o.connections);
@@ -321,7 +339,8 @@ async function main() {
     pgbenchRow('pgbench (a) single-row insert', single),
     pgbenchRow('pgbench (b) execution-shaped', figures.pgExec),
     pgbenchRow('pgbench (c) execution-shaped, one hot row', figures.pgHot),
-    loadRow('(1) GET /v1/status/collection/{ref}', figures.statusGet),
+    loadRow('(1) GET /v1/status/collection/{ref}, COMPLETED', figures.statusGet, 'final: from memory after the first poll'),
+    loadRow('(1b) the same, PROCESSING', figures.statusOpen, 'open: read from PostgreSQL every poll'),
     loadRow(`(2) POST /v1/executions/collection, ${o.merchants} merchants`, figures.exec, withLedger(notes.exec ?? '', checks.executions)),
     loadRow('(3) collections, one merchant (hot wallet)', figures.hot, withLedger(notes.hot ?? '', checks.hot_wallet)),
     loadRow(`(4) half rate, autocannon overallRate`, halfCannon, `bursts at each second; ${notes.halfCannon ?? ''}`),

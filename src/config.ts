@@ -19,6 +19,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     JWT_SECRET: str({ default: '' }),
     TOKEN_TTL_MINUTES: num({ default: 60 }),
     AUTH_CACHE_TTL_MS: num({ default: 1000 }),
+    STATUS_CACHE_ENTRIES: num({ default: 20_000, desc: 'final executions an instance remembers for status polls (0 = read every poll from the database)' }),
     BODY_LIMIT_BYTES: num({ default: 1_048_576 }),
     RATE_LIMIT_MERCHANT_PER_MIN: num({ default: 1200 }),
     RATE_LIMIT_IP_PER_MIN: num({ default: 600 }),
@@ -69,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     jwt_secret: e.JWT_SECRET || undefined,
     token_ttl_minutes: e.TOKEN_TTL_MINUTES,
     auth_cache_ttl_ms: e.AUTH_CACHE_TTL_MS,
+    status_cache_entries: e.STATUS_CACHE_ENTRIES,
     body_limit_bytes: e.BODY_LIMIT_BYTES,
     pricing_cache_ttl_ms: e.PRICING_CACHE_TTL_MS,
     rate_limit: {

@@ -23,6 +23,7 @@ import type { Ctx } from './services/context.js';
 import type { Services } from './services/index.js';
 import { MemoryCounterStore, PostgresCounterStore, RateLimiter } from './services/rate-limit.js';
 import { seedReferenceData } from './services/seed.js';
+import { FinalExecutions } from './services/final-executions.js';
 import { type Database, openDatabase } from './store/db.js';
 import { migrate } from './store/migrate.js';
 
@@ -107,7 +108,7 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
   const settlement: SettlementDeps = { ctx, carriers, book };
   const hub = new StatusHub(log);
   await hub.listen(database);
-  return { ctx, auth, limiter, book, carriers, pricer: pricerFor(ctx), settlement, hub };
+  return { ctx, auth, limiter, book, carriers, pricer: pricerFor(ctx), settlement, hub, finals: new FinalExecutions(ctx.config.status_cache_entries) };
 }
 
 export async function createServer(config: Config, opts: ServerOptions = {}): Promise<Server> {

@@ -21,7 +21,7 @@ import type { Tx } from '../store/db.js';
 import { type ExecutionRow, findExecution, findExecutionByReference, moveExecution, type NewExecution, releaseRefundable, reserveRefundable, startExecution } from '../store/executions.js';
 import { findMerchant, reservePasscodeAttempt, updateMerchant } from '../store/merchants.js';
 import { findCounterparty } from '../store/counterparties.js';
-import { claimCardAccount, findPaymentAccount } from '../store/payment-accounts.js';
+import { claimCardAccount, type PaymentAccountRow } from '../store/payment-accounts.js';
 import { claimSourceForPayment, findSource } from '../store/sources.js';
 import { lockSessionForExecution, type SessionRow } from '../store/sessions.js';
 import { findWallet, findWalletForCurrency } from '../store/wallets.js';
@@ -65,6 +65,8 @@ class KeyTaken extends Error {}
 
 export interface PlanContext {
   session: SessionRow;
+  /** The payment account the request names, read with the session lock (null: none of this merchant's). */
+  account: PaymentAccountRow | null;
   merchant_type: OwnerType;
   now: Date;
 }
@@ -89,6 +91,7 @@ async function execute(
   op: OperationType,
   reference_id_raw: string,
   session_id: number,
+  account_id: number | null,
   fingerprint: string,
   plan: (tx: Tx, c: PlanContext) => Promise<Plan>,
 ): Promise<ExecutionRow> {
@@ -99,7 +102,7 @@ async function execute(
   let msisdn: string | undefined;
   try {
     row = await ctx.database.transaction(async (tx) => {
-      const locked = await lockSessionForExecution(tx, auth.merchant_id, session_id);
+      const locked = await lockSessionForExecution(tx, auth.merchant_id, session_id, account_id);
       if (!locked) throw invalid(['body', 'session_id'], `session ${session_id} not found`, 'value_error.not_found');
       const { session } = locked;
       const kind = SESSION_KIND[op];
@@ -114,7 +117,7 @@ async function execute(
       if (session.status !== 'ACTIVE' || session.expires_at.getTime() <= now.getTime()) {
         throw invalid(['body', 'session_id'], `session ${session_id} expired at ${session.expires_at.toISOString()}; create a new session`, 'value_error.session_expired');
       }
-      const p = await plan(tx, { session, merchant_type: locked.merchant_type as OwnerType, now });
+      const p = await plan(tx, { session, account: locked.account, merchant_type: locked.merchant_type as OwnerType, now });
       msisdn = p.msisdn;
       const values: NewExecution = {
         ...p.values,
@@ -220,8 +223,7 @@ export async function executeCollection(
   const session_id = parseId(body.session_id, 'session_id');
   const account_id = parseId(body.payment_account_id, 'payment_account_id');
   const fingerprint = requestFingerprint('COLLECTION', { session_id, payment_account_id: account_id, currency: body.currency });
-  return execute(s, auth, 'COLLECTION', body.reference_id, session_id, fingerprint, async (tx, { session, merchant_type, now }) => {
-    const account = await findPaymentAccount(tx, auth.merchant_id, account_id);
+  return execute(s, auth, 'COLLECTION', body.reference_id, session_id, account_id, fingerprint, async (tx, { session, account, merchant_type, now }) => {
     if (!account) throw invalid(['body', 'payment_account_id'], `payment account ${account_id} not found`, 'value_error.not_found');
     if (!account.is_active) throw invalid(['body', 'payment_account_id'], `payment account ${account.id} is inactive`, 'value_error.state');
     if (account.operation_type !== 'COLLECTION') {
@@ -377,11 +379,10 @@ export async function executePayout(
   // An idempotent retry answers without asking for the passcode again (no money moves on it).
   const existing = await findExecutionByReference(s.ctx.database.db, auth.merchant_id, 'PAYOUT', body.reference_id.toLowerCase());
   if (!existing) await checkPasscode(s, auth, body.passcode);
-  return execute(s, auth, 'PAYOUT', body.reference_id, session_id, fingerprint, async (tx, { session, merchant_type, now }) => {
+  return execute(s, auth, 'PAYOUT', body.reference_id, session_id, account_id, fingerprint, async (tx, { session, account, merchant_type, now }) => {
     if (session.payout_account_id !== account_id) {
       throw invalid(['body', 'payout_account_id'], `payout_account_id must match the session's (${session.payout_account_id})`, 'value_error.mismatch');
     }
-    const account = await findPaymentAccount(tx, auth.merchant_id, account_id);
     if (!account || !account.is_active) throw invalid(['body', 'payout_account_id'], `payment account ${account_id} is not available`, 'value_error.state');
     const wallet = await findWallet(tx, auth.merchant_id, session.wallet_id!);
     if (!wallet || wallet.status !== 'ACTIVE') throw invalid(['body', 'session_id'], `the session's wallet is not ACTIVE`, 'value_error.state');
@@ -429,7 +430,7 @@ export async function executePayout(
 export async function executeTransfer(s: Services, auth: AuthContext, body: { session_id: string; reference_id: string }): Promise<ExecutionRow> {
   const session_id = parseId(body.session_id, 'session_id');
   const fingerprint = requestFingerprint('TRANSFER', { session_id });
-  return execute(s, auth, 'TRANSFER', body.reference_id, session_id, fingerprint, async (tx, { session, merchant_type, now }) => {
+  return execute(s, auth, 'TRANSFER', body.reference_id, session_id, null, fingerprint, async (tx, { session, merchant_type, now }) => {
     const wallet = await findWallet(tx, auth.merchant_id, session.wallet_id!);
     if (!wallet || wallet.status !== 'ACTIVE') throw invalid(['body', 'session_id'], `the session's wallet is not ACTIVE`, 'value_error.state');
     const cp = await findCounterparty(tx, auth.merchant_id, session.to_counterparty_id!);
@@ -495,7 +496,7 @@ export async function executeTransfer(s: Services, auth: AuthContext, body: { se
 export async function executeRefund(s: Services, auth: AuthContext, body: { session_id: string; reference_id: string }): Promise<ExecutionRow> {
   const session_id = parseId(body.session_id, 'session_id');
   const fingerprint = requestFingerprint('REFUND', { session_id });
-  return execute(s, auth, 'REFUND', body.reference_id, session_id, fingerprint, async (tx, { session, now }) => {
+  return execute(s, auth, 'REFUND', body.reference_id, session_id, null, fingerprint, async (tx, { session, now }) => {
     const original = await findExecution(tx, session.original_execution_id!);
     if (!original || original.status !== 'COMPLETED') throw invalid(['body', 'session_id'], 'the original payment is not refundable', 'value_error.state');
     const base_currency = original.payee_currency;
@@ -550,9 +551,13 @@ export async function executeRefund(s: Services, auth: AuthContext, body: { sess
 // ---------------------------------------------------------------------------------------------
 
 /** GET /v1/status/{op}/{reference_id}: the stored truth (404 when unknown or another merchant's). */
-export async function executionStatus(s: Services, auth: AuthContext, op: OperationType, reference_id: string): Promise<ExecutionRow | undefined> {
-  const row = await findExecutionByReference(s.ctx.database.db, auth.merchant_id, op, reference_id.toLowerCase());
+export async function executionStatus(s: Services, auth: AuthContext, op: OperationType, reference_id_raw: string): Promise<ExecutionRow | undefined> {
+  const reference_id = reference_id_raw.toLowerCase();
+  const final = s.finals.get(auth.merchant_id, op, reference_id);
+  if (final) return final; // a final answer never changes (services/final-executions.ts)
+  const row = await findExecutionByReference(s.ctx.database.db, auth.merchant_id, op, reference_id);
   if (!row) return undefined;
+  s.finals.note(row);
   // A PENDING execution whose first carrier call never happened (its request died) is resumed here too.
   if (row.status === 'PENDING' && needsCarrier(op) && row.next_check_at && row.next_check_at.getTime() <= s.ctx.clock.now().getTime()) {
     return reconcile(s.settlement, row);

@@ -2,6 +2,7 @@ import type { AccountBook } from '../ledger/ledger.js';
 import type { AuthService } from './auth.js';
 import type { Ctx } from './context.js';
 import type { StatusHub } from './events.js';
+import type { FinalExecutions } from './final-executions.js';
 import type { Pricer } from './pricing.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Carriers, SettlementDeps } from './settlement.js';
@@ -16,4 +17,6 @@ export interface Services {
   readonly pricer: Pricer;
   readonly settlement: SettlementDeps;
   readonly hub: StatusHub;
+  /** Final executions' status answers, per instance. */
+  readonly finals: FinalExecutions;
 }

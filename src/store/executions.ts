@@ -2,15 +2,9 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Executor, mapRow, rows } from './db.js';
 import { executionEvents, executions } from './schema.js';
-import { Once, run, Shaped } from './statement.js';
+import { Once, placeholders, run, Shaped } from './statement.js';
 
 const p = sql.placeholder;
-
-/** Placeholders named after the columns a row sets (its shape: the keys with a value). */
-function placeholders(values: Record<string, unknown>): { shape: string; set: Record<string, ReturnType<typeof p>> } {
-  const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
-  return { shape: keys.join(','), set: Object.fromEntries(keys.map((k) => [k, p(k)])) };
-}
 
 export type ExecutionRow = typeof executions.$inferSelect;
 export type NewExecution = typeof executions.$inferInsert;

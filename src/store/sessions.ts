@@ -1,7 +1,8 @@
 /** Queries for sessions (payment intent before money moves). */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { type Executor, mapRow, rows } from './db.js';
-import { sessions } from './schema.js';
+import type { PaymentAccountRow } from './payment-accounts.js';
+import { paymentAccounts, sessions } from './schema.js';
 import { Once, run } from './statement.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
@@ -42,20 +43,35 @@ export async function findSession(ex: Executor, merchant_id: number, id: number)
   return row;
 }
 
-/** Lock a session for the execution that consumes it, with its merchant's type and webhook flag (one read). */
 let lockForExecution: Once | undefined;
+const ACCOUNT_PREFIX = '_pa_';
+let accountColumnNames: string[] | undefined;
+const accountColumns = () => (accountColumnNames ??= Object.values(getTableColumns(paymentAccounts)).map((c) => c.name));
 
+/**
+ * Lock a session for the execution that consumes it, with its merchant's type and webhook flag
+ * and — when `account_id` is given — the merchant's payment account of that id (null when there
+ * is none), in one round trip. Only the session row is locked.
+ */
 export async function lockSessionForExecution(
   ex: Executor,
   merchant_id: number,
   id: number,
-): Promise<{ session: SessionRow; merchant_type: string; webhooks_enabled: boolean } | undefined> {
-  lockForExecution ??= new Once(
-    () => sql`select s.*, m.type as _merchant_type, m.webhooks_enabled as _webhooks
+  account_id: number | null = null,
+): Promise<{ session: SessionRow; merchant_type: string; webhooks_enabled: boolean; account: PaymentAccountRow | null } | undefined> {
+  lockForExecution ??= new Once(() => {
+    const pa = sql.raw(accountColumns().map((c) => `pa."${c}" as "${ACCOUNT_PREFIX}${c}"`).join(', '));
+    return sql`select s.*, m.type as _merchant_type, m.webhooks_enabled as _webhooks, ${pa}
         from sessions s join merchants m on m.id = s.merchant_id
+        left join payment_accounts pa on pa.id = ${sql.placeholder('account_id')}::bigint and pa.merchant_id = s.merchant_id
         where s.id = ${sql.placeholder('id')} and s.merchant_id = ${sql.placeholder('merchant_id')}
-        for update of s`,
-  );
-  const [raw] = await run(ex, lockForExecution.get(), { id, merchant_id });
-  return raw ? { session: mapRow(sessions, raw), merchant_type: String(raw._merchant_type), webhooks_enabled: raw._webhooks === true } : undefined;
+        for update of s`;
+  });
+  const [raw] = await run(ex, lockForExecution.get(), { id, merchant_id, account_id });
+  if (!raw) return undefined;
+  let account: PaymentAccountRow | null = null;
+  if (raw[`${ACCOUNT_PREFIX}id`] !== null && raw[`${ACCOUNT_PREFIX}id`] !== undefined) {
+    account = mapRow(paymentAccounts, Object.fromEntries(accountColumns().map((c) => [c, raw[`${ACCOUNT_PREFIX}${c}`]])));
+  }
+  return { session: mapRow(sessions, raw), merchant_type: String(raw._merchant_type), webhooks_enabled: raw._webhooks === true, account };
 }

@@ -9,10 +9,10 @@
  * Rows come back exactly as `rows()` returns them (drizzle's own raw-query type settings on both
  * engines), so `mapRow` reads them the same way.
  */
-import { is, Param, Placeholder, type SQL } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
+import { is, Param, Placeholder, type SQL, sql } from 'drizzle-orm';
+import { PgDialect, type PgTable } from 'drizzle-orm/pg-core';
 import pg from 'pg';
-import type { Executor } from './db.js';
+import { type Executor, mapRow } from './db.js';
 
 const dialect = new PgDialect();
 
@@ -102,4 +102,25 @@ export async function run<T = Record<string, unknown>>(ex: Executor, c: Compiled
   }
   const res = await (client as Queryable).query(c.text, params, PGLITE_OPTIONS);
   return res.rows as T[];
+}
+
+/** Placeholders named after the keys a row sets (its shape: the keys with a value). */
+export function placeholders(values: Record<string, unknown>): { shape: string; set: Record<string, Placeholder> } {
+  const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
+  return { shape: keys.join(','), set: Object.fromEntries(keys.map((k) => [k, sql.placeholder(k)])) };
+}
+
+const inserts = new WeakMap<PgTable, Shaped>();
+
+/** `insert … returning *` (optionally `on conflict do nothing`), built once per shape; undefined when nothing was inserted. */
+export async function insertRow<T extends PgTable>(ex: Executor, table: T, values: T['$inferInsert'], opts: { onConflictDoNothing?: boolean } = {}): Promise<T['$inferSelect'] | undefined> {
+  let shaped = inserts.get(table);
+  if (!shaped) inserts.set(table, (shaped = new Shaped()));
+  const { shape, set } = placeholders(values as Record<string, unknown>);
+  const statement = shaped.get(`${shape}|${opts.onConflictDoNothing ? 'nothing' : ''}`, () => {
+    const insert = ex.insert(table).values(set as never);
+    return (opts.onConflictDoNothing ? insert.onConflictDoNothing() : insert).returning();
+  });
+  const [raw] = await run(ex, statement, values as Record<string, unknown>);
+  return raw ? mapRow(table, raw) : undefined;
 }

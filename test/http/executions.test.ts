@@ -249,6 +249,25 @@ for (const backend of backends()) {
         assert.equal((await a.api.get(`/v1/status/payout/${response.reference_id}`)).status, 404, 'keys are per operation');
         refusedAt(await a.api.get('/v1/status/collection/not-a-uuid'), 'path.reference_id');
       });
+
+      it('remembers a final answer per instance; an open execution is read from the database on every poll', async () => {
+        const m = await h.merchant();
+        const { response } = await completedCollection(m);
+        const path = `/v1/status/collection/${response.reference_id}`;
+        const first = ok(await m.api.get(path));
+        // An edit behind the server's back shows whether a poll read the database.
+        await h.database.db.execute(sql`update executions set gateway_message = 'edited' where reference_id = ${response.reference_id}`);
+        assert.deepEqual(ok(await m.api.get(path.toUpperCase().replace('/V1/STATUS/COLLECTION/', '/v1/status/collection/'))), first, 'final: answered from memory');
+
+        const inv = await publishedInvoice(m);
+        const account = await paymentAccount(m, { number: msisdn('060') });
+        const ref = randomUUID();
+        const started = ok(await collect(m, await checkoutSession(m, inv), account, 'USD', ref));
+        assert.equal(started.status, 'PROCESSING');
+        assert.equal(ok(await m.api.get(`/v1/status/collection/${ref}`)).gateway_message, started.gateway_message);
+        await h.database.db.execute(sql`update executions set gateway_message = 'edited' where reference_id = ${ref}`);
+        assert.equal(ok(await m.api.get(`/v1/status/collection/${ref}`)).gateway_message, 'edited', 'open: read on every poll');
+      });
     });
 
     describe('payout', () => {

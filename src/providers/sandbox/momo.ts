@@ -11,6 +11,7 @@ import type { Database } from '../../store/db.js';
 import { sandboxCarrierTxns } from '../../store/schema.js';
 import { type CarrierCallback, type CarrierConnector, type CarrierOperation, type CarrierRequest, type CarrierResult, CarrierUnavailable } from '../types.js';
 import { enqueueJob } from '../../store/jobs.js';
+import { insertRow } from '../../store/statement.js';
 
 export const SANDBOX_CALLBACK_QUEUE = 'sandbox.callback';
 import { FAILURE_MESSAGES, momoScenario } from './scenarios.js';
@@ -62,7 +63,7 @@ export class SandboxMomo implements CarrierConnector {
       updated_at: now,
     };
     // Same key again: the carrier deduplicates (MTN answers 409 on a reused reference; pawaPay reports DUPLICATE_IGNORED).
-    const [fresh] = await this.database.db.insert(sandboxCarrierTxns).values(row).onConflictDoNothing().returning();
+    const fresh = await insertRow(this.database.db, sandboxCarrierTxns, row, { onConflictDoNothing: true });
     if (!fresh) return this.view((await this.find(req.idempotency_key))!);
     if (fresh.final_at && scenario.initiate !== 'complete_now' && scenario.initiate !== 'reject') {
       // The carrier's callbacks, as jobs due when the transaction finalises (MTN sends one, never retried).

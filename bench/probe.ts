@@ -54,20 +54,22 @@ async function one(): Promise<number> {
   feed.onResponse(res.status, text);
   return ms;
 }
-const times: number[] = [];
-for (let i = 0; i < N; i++) times.push(await one());
-times.sort((a, b) => a - b);
-console.log(`sequential: n=${N} p50 ${times[N >> 1]!.toFixed(2)} ms p90 ${times[Math.floor(N * 0.9)]!.toFixed(2)} ms`);
-
-// Concurrent: C workers for SECONDS; CPU seconds of the server process and of all postgres processes.
-const C = Number(process.env.PROBE_C ?? 32);
-const SECONDS = Number(process.env.PROBE_SECONDS ?? 5);
 const cpuOf = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 };
 const pgPids = () => execSync('pgrep -u postgres postgres || true', { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
 const pgCpu = () => pgPids().reduce((a, p) => { try { return a + cpuOf(p); } catch { return a; } }, 0);
+const times: number[] = [];
+const q0 = cpuOf(server.child.pid!), qp0 = pgCpu();
+for (let i = 0; i < N; i++) times.push(await one());
+const seqCpu = `server CPU ${((cpuOf(server.child.pid!) - q0) * 1000 / N).toFixed(2)} ms, postgres CPU ${((pgCpu() - qp0) * 1000 / N).toFixed(2)} ms per execution`;
+times.sort((a, b) => a - b);
+console.log(`sequential: n=${N} p50 ${times[N >> 1]!.toFixed(2)} ms p90 ${times[Math.floor(N * 0.9)]!.toFixed(2)} ms; ${seqCpu}`);
+
+// Concurrent: C workers for SECONDS; CPU seconds of the server process and of all postgres processes.
+const C = Number(process.env.PROBE_C ?? 32);
+const SECONDS = Number(process.env.PROBE_SECONDS ?? 5);
 const statsDb = new pg.Client({ connectionString: url });
 await statsDb.connect();
 await statsDb.query('create extension if not exists pg_stat_statements');

@@ -18,11 +18,11 @@ import { formatMinor, parseDecimal } from '../domain/money.js';
 import { convertMinor, type Price } from '../domain/pricing.js';
 import { InsufficientFunds, MerchantAccount, PlatformAccount, postTransaction } from '../ledger/ledger.js';
 import type { Tx } from '../store/db.js';
-import { type ExecutionRow, findExecution, findExecutionByReference, moveExecution, type NewExecution, releaseRefundable, reserveRefundable, startExecution } from '../store/executions.js';
+import { type ExecutionRow, findExecution, findExecutionByReference, moveExecution, type NewExecution, releaseRefundable, reserveRefundable, type SourceClaim, startExecution } from '../store/executions.js';
 import { findMerchant, reservePasscodeAttempt, updateMerchant } from '../store/merchants.js';
 import { findCounterparty } from '../store/counterparties.js';
 import { claimCardAccount, type PaymentAccountRow } from '../store/payment-accounts.js';
-import { claimSourceForPayment, findSource } from '../store/sources.js';
+import { findSource, type SourceRow } from '../store/sources.js';
 import { lockSessionForExecution, type SessionRow } from '../store/sessions.js';
 import { findWallet, findWalletForCurrency } from '../store/wallets.js';
 import type { AuthContext } from './auth.js';
@@ -67,6 +67,8 @@ export interface PlanContext {
   session: SessionRow;
   /** The payment account the request names, read with the session lock (null: none of this merchant's). */
   account: PaymentAccountRow | null;
+  /** The session's source as read with the lock (not locked; a collection claims it when it starts). */
+  source: SourceRow | null;
   merchant_type: OwnerType;
   now: Date;
 }
@@ -77,6 +79,8 @@ interface Plan {
   after?: (tx: Tx, row: ExecutionRow) => Promise<Partial<NewExecution> | void>;
   /** What the carrier call needs that the plan already read (saves reading it again). */
   msisdn?: string | undefined;
+  /** A collection's source to claim ACTIVE → PROCESSING in the statement that starts the execution, and the refusal when it no longer can be. */
+  claim?: { source: SourceClaim; refused: (tx: Tx) => Promise<DomainError> };
 }
 
 /**
@@ -117,7 +121,7 @@ async function execute(
       if (session.status !== 'ACTIVE' || session.expires_at.getTime() <= now.getTime()) {
         throw invalid(['body', 'session_id'], `session ${session_id} expired at ${session.expires_at.toISOString()}; create a new session`, 'value_error.session_expired');
       }
-      const p = await plan(tx, { session, account: locked.account, merchant_type: locked.merchant_type as OwnerType, now });
+      const p = await plan(tx, { session, account: locked.account, source: locked.source, merchant_type: locked.merchant_type as OwnerType, now });
       msisdn = p.msisdn;
       const values: NewExecution = {
         ...p.values,
@@ -131,8 +135,9 @@ async function execute(
         updated_at: now,
       };
       const detail = toExecutionResponse(pendingView(values));
-      const inserted = await startExecution(tx, values, session.id, { message: 'received', detail, at: now }, STATUS_CHANNEL);
+      const inserted = await startExecution(tx, values, session.id, { message: 'received', detail, at: now }, STATUS_CHANNEL, p.claim?.source);
       if (!inserted) throw new KeyTaken();
+      if (p.claim && !inserted.source_claimed) throw await p.claim.refused(tx); // rolls the insert back with the rest
       const outcome = p.after ? await p.after(tx, inserted) : undefined;
       if (!outcome) return inserted;
       const changed = { ...inserted, ...outcome, updated_at: now } as ExecutionRow;
@@ -223,7 +228,7 @@ export async function executeCollection(
   const session_id = parseId(body.session_id, 'session_id');
   const account_id = parseId(body.payment_account_id, 'payment_account_id');
   const fingerprint = requestFingerprint('COLLECTION', { session_id, payment_account_id: account_id, currency: body.currency });
-  return execute(s, auth, 'COLLECTION', body.reference_id, session_id, account_id, fingerprint, async (tx, { session, account, merchant_type, now }) => {
+  return execute(s, auth, 'COLLECTION', body.reference_id, session_id, account_id, fingerprint, async (tx, { session, account, source, merchant_type, now }) => {
     if (!account) throw invalid(['body', 'payment_account_id'], `payment account ${account_id} not found`, 'value_error.not_found');
     if (!account.is_active) throw invalid(['body', 'payment_account_id'], `payment account ${account.id} is inactive`, 'value_error.state');
     if (account.operation_type !== 'COLLECTION') {
@@ -235,14 +240,14 @@ export async function executeCollection(
     if (!allowed.includes(body.currency)) {
       throw invalid(['body', 'currency'], `${method} pays in ${allowed.join(' or ')}, not ${body.currency}`, 'value_error.currency');
     }
-    // ACTIVE → PROCESSING, locking the source and reading its total in one statement.
-    const source = await claimSourceForPayment(tx, auth.merchant_id, session.source_type as SourceType, session.source_id!, now);
-    if (!source) {
-      const current = await findSource(tx, auth.merchant_id, session.source_type as SourceType, session.source_id!);
-      if (!current) throw invalid(['body', 'session_id'], `the session's ${session.source_type?.toLowerCase()} no longer exists`, 'value_error.not_found');
+    // The source as read with the session lock; the statement that starts the execution claims it
+    // (ACTIVE → PROCESSING, same total), so a payment racing for it is refused there.
+    const refused = (current: SourceRow | null | undefined): DomainError => {
+      if (!current) return invalid(['body', 'session_id'], `the session's ${session.source_type?.toLowerCase()} no longer exists`, 'value_error.not_found');
       const why: Record<string, string> = { PROCESSING: 'has a payment in progress', PAID: 'is already paid', CANCELED: 'is canceled', IDLE: 'is not published' };
-      throw invalid(['body', 'session_id'], `${current.number} ${why[current.status] ?? `is ${current.status}`}`, 'value_error.state');
-    }
+      return invalid(['body', 'session_id'], `${current.number} ${why[current.status] ?? `is ${current.status}`}`, 'value_error.state');
+    };
+    if (!source || source.status !== 'ACTIVE') throw refused(source);
     if (method === 'CREDIT_CARD' && !(await claimCardAccount(tx, account.id, now))) {
       throw invalid(['body', 'payment_account_id'], 'a card payment account serves one attempt; create a new one for this payment', 'value_error.state');
     }
@@ -265,6 +270,10 @@ export async function executeCollection(
     );
     return {
       msisdn: account.account_number ?? undefined,
+      claim: {
+        source: { id: source.id, merchant_id: auth.merchant_id, source_type: source.source_type, total_amount_minor: source.total_amount_minor },
+        refused: async (t) => refused(await findSource(t, auth.merchant_id, source.source_type as SourceType, source.id)),
+      },
       values: {
         status: 'PENDING',
         source_type: source.source_type,

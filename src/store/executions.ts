@@ -149,9 +149,19 @@ export async function eventsAfter(ex: Executor, execution_id: number, after_id: 
 
 const starts = new Shaped();
 
+/** A collection's source, claimed ACTIVE → PROCESSING as it was read (same total) by the statement that starts the execution. */
+export interface SourceClaim {
+  id: number;
+  merchant_id: number;
+  source_type: string;
+  total_amount_minor: bigint;
+}
+
 /**
  * Insert a new execution (unless its idempotency key exists) and, in the same statement, consume
- * its session and log + announce its first status. Undefined when another request owns the key.
+ * its session, log + announce its first status and — for a collection — claim its source.
+ * Undefined when another request owns the key. `source_claimed` false means the source was no
+ * longer ACTIVE as read: the caller refuses, and its transaction's rollback undoes the rest.
  */
 export async function startExecution(
   ex: Executor,
@@ -159,22 +169,29 @@ export async function startExecution(
   session_id: number,
   event: { message: string; detail: unknown; at: Date },
   channel: string,
-): Promise<ExecutionRow | undefined> {
+  claim?: SourceClaim,
+): Promise<(ExecutionRow & { source_claimed: boolean }) | undefined> {
   const { shape, set } = placeholders(values);
-  const statement = starts.get(shape, () => {
+  const statement = starts.get(`${shape}|${claim ? 'claim' : ''}`, () => {
     const insert = ex
       .insert(executions)
       .values(set as unknown as NewExecution)
       .onConflictDoNothing({ target: [executions.merchant_id, executions.operation_type, executions.reference_id] })
       .returning();
-    return sql`with e as (${insert.getSQL()}),
+    const claimSource = claim
+      ? sql`src as (update payment_sources set status = 'PROCESSING', updated_at = ${p('_at')}
+                    where id = ${p('_src_id')} and merchant_id = ${p('_src_merchant_id')} and source_type = ${p('_src_type')}
+                      and status = 'ACTIVE' and total_amount_minor = ${p('_src_total')}::bigint returning id),`
+      : sql``;
+    return sql`with ${claimSource} e as (${insert.getSQL()}),
          s as (update sessions set status = 'USED', execution_id = (select id from e), used_at = ${p('_at')}, updated_at = ${p('_at')}
                where id = ${p('_session_id')} and exists (select 1 from e) returning id),
          ev as (insert into execution_events (execution_id, merchant_id, status, message, detail, created_at)
                 select e.id, e.merchant_id, e.status, ${p('_message')}, ${p('_detail')}::jsonb, ${p('_at')} from e),
          n as (select pg_notify(${p('_channel')}, json_build_object('merchant_id', e.merchant_id, 'operation_type', e.operation_type,
                                                               'reference_id', e.reference_id, 'status', e.status)::text) from e)
-       select e.*, (select count(*) from s)::int as _sessions, (select count(*) from n)::int as _notified from e`;
+       select e.*, (select count(*) from s)::int as _sessions, (select count(*) from n)::int as _notified,
+              ${claim ? sql`(select count(*) from src)::int` : sql`1`} as _claimed from e`;
   });
   const [raw] = await run(ex, statement, {
     ...values,
@@ -183,10 +200,11 @@ export async function startExecution(
     _message: event.message,
     _detail: JSON.stringify(event.detail),
     _channel: channel,
+    ...(claim ? { _src_id: claim.id, _src_merchant_id: claim.merchant_id, _src_type: claim.source_type, _src_total: claim.total_amount_minor } : {}),
   });
   if (!raw) return undefined;
   if (Number(raw._sessions) !== 1) throw new Error('assertion: the execution did not consume its session');
-  return mapRow(executions, raw);
+  return Object.assign(mapRow(executions, raw), { source_claimed: Number(raw._claimed) === 1 });
 }
 
 const moves = new Shaped();

@@ -2,7 +2,8 @@
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { type Executor, mapRow, rows } from './db.js';
 import type { PaymentAccountRow } from './payment-accounts.js';
-import { paymentAccounts, sessions } from './schema.js';
+import { paymentAccounts, paymentSources, sessions } from './schema.js';
+import type { SourceRow } from './sources.js';
 import { Once, run } from './statement.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
@@ -45,33 +46,49 @@ export async function findSession(ex: Executor, merchant_id: number, id: number)
 
 let lockForExecution: Once | undefined;
 const ACCOUNT_PREFIX = '_pa_';
+const SOURCE_PREFIX = '_ps_';
 let accountColumnNames: string[] | undefined;
+let sourceColumnNames: string[] | undefined;
 const accountColumns = () => (accountColumnNames ??= Object.values(getTableColumns(paymentAccounts)).map((c) => c.name));
+const sourceColumns = () => (sourceColumnNames ??= Object.values(getTableColumns(paymentSources)).map((c) => c.name));
+
+/** The columns of a joined row, read back under their own names (undefined when the join found none). */
+function joined<T extends typeof paymentAccounts | typeof paymentSources>(table: T, names: string[], prefix: string, raw: Record<string, unknown>): T['$inferSelect'] | null {
+  const id = raw[`${prefix}id`];
+  if (id === null || id === undefined) return null;
+  return mapRow(table, Object.fromEntries(names.map((c) => [c, raw[`${prefix}${c}`]])));
+}
 
 /**
- * Lock a session for the execution that consumes it, with its merchant's type and webhook flag
- * and — when `account_id` is given — the merchant's payment account of that id (null when there
- * is none), in one round trip. Only the session row is locked.
+ * Lock a session for the execution that consumes it, with its merchant's type and webhook flag,
+ * its source as it stands (a checkout's invoice or order; not locked — a collection claims it in
+ * the statement that starts the execution) and — when `account_id` is given — the merchant's
+ * payment account of that id (null when there is none), in one round trip. Only the session row
+ * is locked.
  */
 export async function lockSessionForExecution(
   ex: Executor,
   merchant_id: number,
   id: number,
   account_id: number | null = null,
-): Promise<{ session: SessionRow; merchant_type: string; webhooks_enabled: boolean; account: PaymentAccountRow | null } | undefined> {
+): Promise<{ session: SessionRow; merchant_type: string; webhooks_enabled: boolean; account: PaymentAccountRow | null; source: SourceRow | null } | undefined> {
   lockForExecution ??= new Once(() => {
     const pa = sql.raw(accountColumns().map((c) => `pa."${c}" as "${ACCOUNT_PREFIX}${c}"`).join(', '));
-    return sql`select s.*, m.type as _merchant_type, m.webhooks_enabled as _webhooks, ${pa}
+    const ps = sql.raw(sourceColumns().map((c) => `ps."${c}" as "${SOURCE_PREFIX}${c}"`).join(', '));
+    return sql`select s.*, m.type as _merchant_type, m.webhooks_enabled as _webhooks, ${pa}, ${ps}
         from sessions s join merchants m on m.id = s.merchant_id
         left join payment_accounts pa on pa.id = ${sql.placeholder('account_id')}::bigint and pa.merchant_id = s.merchant_id
+        left join payment_sources ps on ps.id = s.source_id and ps.merchant_id = s.merchant_id and ps.source_type = s.source_type
         where s.id = ${sql.placeholder('id')} and s.merchant_id = ${sql.placeholder('merchant_id')}
         for update of s`;
   });
   const [raw] = await run(ex, lockForExecution.get(), { id, merchant_id, account_id });
   if (!raw) return undefined;
-  let account: PaymentAccountRow | null = null;
-  if (raw[`${ACCOUNT_PREFIX}id`] !== null && raw[`${ACCOUNT_PREFIX}id`] !== undefined) {
-    account = mapRow(paymentAccounts, Object.fromEntries(accountColumns().map((c) => [c, raw[`${ACCOUNT_PREFIX}${c}`]])));
-  }
-  return { session: mapRow(sessions, raw), merchant_type: String(raw._merchant_type), webhooks_enabled: raw._webhooks === true, account };
+  return {
+    session: mapRow(sessions, raw),
+    merchant_type: String(raw._merchant_type),
+    webhooks_enabled: raw._webhooks === true,
+    account: joined(paymentAccounts, accountColumns(), ACCOUNT_PREFIX, raw),
+    source: joined(paymentSources, sourceColumns(), SOURCE_PREFIX, raw),
+  };
 }

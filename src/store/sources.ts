@@ -10,10 +10,9 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { SourceStatus, SourceType } from '../domain/enums.js';
 import type { ReceiptExecution } from '../domain/receipts.js';
-import { type Executor, mapRow, type Tx } from './db.js';
+import { type Executor, type Tx } from './db.js';
 import { afterCursor, fetchCount, type Page, type PageArgs, toPage } from './paging.js';
 import { documentCounters, executions, paymentAccounts, paymentSources, sourceItems } from './schema.js';
-import { Once, run } from './statement.js';
 
 export type SourceRow = typeof paymentSources.$inferSelect;
 export type ItemRow = typeof sourceItems.$inferSelect;
@@ -227,27 +226,3 @@ export const SOURCE_INVARIANTS: { rule: string; query: ReturnType<typeof sql> }[
   },
 ];
 
-/**
- * A payment starts: ACTIVE → PROCESSING in one conditional update, which also locks the source
- * and returns what pricing needs. Undefined when it is not ACTIVE (the caller reads it to say why).
- */
-let claimForPayment: Once | undefined;
-
-export async function claimSourceForPayment(tx: Tx, merchant_id: number, source_type: SourceType, id: number, at: Date): Promise<SourceRow | undefined> {
-  claimForPayment ??= new Once(() =>
-    tx
-      .update(paymentSources)
-      .set({ status: 'PROCESSING', updated_at: sql.placeholder('at') as unknown as Date })
-      .where(
-        and(
-          eq(paymentSources.id, sql.placeholder('id')),
-          eq(paymentSources.merchant_id, sql.placeholder('merchant_id')),
-          eq(paymentSources.source_type, sql.placeholder('source_type')),
-          eq(paymentSources.status, 'ACTIVE'),
-        ),
-      )
-      .returning(),
-  );
-  const [raw] = await run(tx, claimForPayment.get(), { id, merchant_id, source_type, at });
-  return raw ? mapRow(paymentSources, raw) : undefined;
-}

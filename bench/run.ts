@@ -131,6 +131,8 @@ async function baselines(o: Options, pgServer: Awaited<ReturnType<typeof startTe
   try {
     const url = `http://127.0.0.1:${port}`;
     const body = JSON.stringify({ session_id: '123', payment_account_id: '456', currency: 'USD', reference_id: '2f1c7a9e-4b6d-4c1e-9f3a-6b2d8e0c5a71' });
+    // Warmed up like the server under test is, so the baseline is not measured with cold JIT.
+    await cannon({ url, connections: o.connections, duration_s: o.warmup_seconds, next: () => ({ method: 'GET', path: '/echo' }) });
     f.echoGet = await cannon({ url, connections: o.connections, duration_s: o.seconds, next: () => ({ method: 'GET', path: '/echo' }) });
     const post: Req = { method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body };
     const echoPost = await cannon({ url, connections: o.connections, duration_s: o.seconds, next: () => post });

@@ -174,8 +174,9 @@ export function casesFor(op: Operation, token: string, rnd: () => number, bodyLi
     push('no Authorization header', { headers: bodyText ? { 'content-type': 'application/json' } : {} });
     push('garbage bearer token', { headers: { ...(bodyText ? { 'content-type': 'application/json' } : {}), authorization: 'Bearer not.a.jwt' } });
     push('Basic credentials', { headers: { ...(bodyText ? { 'content-type': 'application/json' } : {}), authorization: 'Basic ZHVtbXk6ZHVtbXk=' } });
+    // The second-to-last character changes (to A, or to B when it is A: the token must differ).
     push('token with a flipped signature byte', {
-      headers: { ...(bodyText ? { 'content-type': 'application/json' } : {}), authorization: `Bearer ${token.slice(0, -2)}${token.endsWith('A') ? 'B' : 'A'}${token.slice(-1)}` },
+      headers: { ...(bodyText ? { 'content-type': 'application/json' } : {}), authorization: `Bearer ${token.slice(0, -2)}${token.at(-2) === 'A' ? 'B' : 'A'}${token.slice(-1)}` },
     });
   }
 

@@ -94,70 +94,121 @@ export interface PostInput {
   at: Date;
 }
 
+/** Posting sets in one statement at most (a settlement batch posts one set per execution). */
+export const POSTING_SETS_PER_STATEMENT_MAX = 256;
+
 /**
- * Apply a balanced posting set in ONE statement: move every cached balance it touches (each update
- * refusing to take a guarded account below zero), record the transaction and its lines with each
- * cached account's balance after it. Derived accounts get their lines only — no row lock.
- * When a guarded balance is short nothing is recorded and InsufficientFunds is thrown; the other
- * balance updates of the statement may have run, so a caller that wants to carry on (record the
- * failure) runs this inside a savepoint, and one that does not lets its transaction roll back.
+ * Apply balanced posting sets in ONE statement: move every cached balance they touch — once per
+ * account, by the sum of its lines, so a hot wallet row is updated once however many sets touch
+ * it — refusing to take a guarded account below zero at any line (the running balance is checked
+ * in the sets' order, not only the final one); record each set as a ledger transaction with its
+ * lines, each cached account's line carrying its running balance after it. Derived accounts get
+ * their lines only — no row lock.
+ *
+ * All or nothing per statement: when a guarded balance would go short nothing is recorded and
+ * InsufficientFunds is thrown; the balance updates of the statement may have run, so a caller
+ * that wants to carry on (record the failure) runs this inside a savepoint, and one that does not
+ * lets its transaction roll back. Callers that post several sets pass only sets that cannot
+ * legitimately go short (settlement moves money that a hold or the carrier already secured).
+ *
+ * Locks: the cached accounts are locked in id order before they are updated, so two transactions
+ * posting to the same wallets never wait for each other in a cycle.
  */
 let postStatement: Once | undefined;
 
-export async function postTransaction(ex: Executor, input: PostInput): Promise<{ transaction_id: number }> {
-  assertBalanced(input.postings);
-  const seen = new Set<number>();
-  for (const p of input.postings) {
-    if (seen.has(p.account_id)) throw new Error('assertion: one line per account in a posting set');
-    seen.add(p.account_id);
-  }
+export async function postTransactions(ex: Executor, inputs: readonly PostInput[]): Promise<{ transaction_ids: number[] }> {
+  if (inputs.length === 0) return { transaction_ids: [] };
+  if (inputs.length > POSTING_SETS_PER_STATEMENT_MAX) throw new Error('assertion: too many posting sets in one statement');
+  const set_nos: number[] = [];
+  const ids: number[] = [];
+  const currencies: string[] = [];
+  const amounts: bigint[] = [];
+  const sets: { set_no: number; merchant_id: number | null; execution_id: number | null; kind: string; description: string; created_at: string }[] = [];
+  inputs.forEach((input, i) => {
+    assertBalanced(input.postings);
+    const seen = new Set<number>();
+    for (const p of input.postings) {
+      if (seen.has(p.account_id)) throw new Error('assertion: one line per account in a posting set');
+      seen.add(p.account_id);
+      set_nos.push(i + 1);
+      ids.push(p.account_id);
+      currencies.push(p.currency);
+      amounts.push(p.amount_minor);
+    }
+    sets.push({ set_no: i + 1, merchant_id: input.merchant_id, execution_id: input.execution_id ?? null, kind: input.kind, description: input.description ?? '', created_at: input.at.toISOString() });
+  });
   const ph = sql.placeholder;
   postStatement ??= new Once(
-    () => sql`with l as (
-          select * from unnest(${ph('ids')}::bigint[], ${ph('currencies')}::text[], ${ph('amounts')}::bigint[]) as l(account_id, currency, amount_minor)
-        ), acc as (
-          select a.id, a.balance_mode, a.currency from ledger_accounts a join l on l.account_id = a.id and l.currency = a.currency
+    () => sql`with l as materialized (
+          select * from unnest(${ph('set_nos')}::int[], ${ph('ids')}::bigint[], ${ph('currencies')}::text[], ${ph('amounts')}::bigint[])
+                 with ordinality as l(set_no, account_id, currency, amount_minor, ord)
+        ), sets as materialized (
+          select * from json_to_recordset(${ph('sets')}::json)
+                 as s(set_no int, merchant_id bigint, execution_id bigint, kind text, description text, created_at timestamptz)
+        ), acc as materialized (
+          select a.id, a.currency, a.balance_mode, a.normal_side from ledger_accounts a where a.id = any(${ph('accounts')}::bigint[])
+        ), sl as materialized (
+          select l.ord, l.account_id, case acc.normal_side when 'debit' then l.amount_minor else -l.amount_minor end as delta
+          from l join acc on acc.id = l.account_id and acc.currency = l.currency where acc.balance_mode = 'cached'
+        ), lk as materialized (
+          select a.id, a.balance_minor, a.allow_negative from ledger_accounts a
+          where a.id = any(${ph('accounts')}::bigint[]) and a.id in (select account_id from sl) order by a.id for update
+        ), run as materialized (
+          select sl.ord, sl.account_id, lk.allow_negative,
+                 lk.balance_minor + sum(sl.delta) over (partition by sl.account_id order by sl.ord) as after_minor
+          from sl join lk on lk.id = sl.account_id
+        ), ok as materialized (
+          select (select count(*) from l join acc on acc.id = l.account_id and acc.currency = l.currency) = ${ph('lines')}
+             and not exists (select 1 from run where not run.allow_negative and run.after_minor < 0) as yes
         ), upd as (
-          update ledger_accounts a
-          set balance_minor = a.balance_minor + (case a.normal_side when 'debit' then l.amount_minor else -l.amount_minor end)
-          from l
-          where a.id = l.account_id and a.currency = l.currency and a.balance_mode = 'cached'
-            and (a.allow_negative or a.balance_minor + (case a.normal_side when 'debit' then l.amount_minor else -l.amount_minor end) >= 0)
-          returning a.id, a.balance_minor
-        ), ok as (
-          select (select count(*) from acc) = ${ph('lines')}
-             and (select count(*) from upd) = (select count(*) from acc where balance_mode = 'cached') as yes
+          update ledger_accounts a set balance_minor = d.after_minor
+          from (select distinct on (account_id) account_id, after_minor from run order by account_id, ord desc) d, ok
+          where ok.yes and a.id = any(${ph('accounts')}::bigint[]) and a.id = d.account_id
+          returning a.id
+        ), tid as materialized (
+          select s.set_no, nextval(pg_get_serial_sequence('ledger_transactions', 'id')) as id from sets s, ok where ok.yes
         ), t as (
-          insert into ledger_transactions (merchant_id, execution_id, kind, description, created_at)
-          select ${ph('merchant_id')}::bigint, ${ph('execution_id')}::bigint, ${ph('kind')}, ${ph('description')}, ${ph('at')}::timestamptz
-          from ok where ok.yes
+          insert into ledger_transactions (id, merchant_id, execution_id, kind, description, created_at) overriding system value
+          select tid.id, s.merchant_id, s.execution_id, s.kind, s.description, s.created_at from tid join sets s using (set_no)
           returning id
         ), p as (
           insert into ledger_postings (transaction_id, account_id, currency, amount_minor, balance_after_minor, created_at)
-          select t.id, l.account_id, l.currency, l.amount_minor, upd.balance_minor, ${ph('at')}::timestamptz
-          from t cross join l left join upd on upd.id = l.account_id
+          select tid.id, l.account_id, l.currency, l.amount_minor, run.after_minor, s.created_at
+          from l join tid using (set_no) join sets s using (set_no) left join run on run.ord = l.ord
+          order by l.ord
         )
-        select (select id from t) as transaction_id,
-               (select count(*)::int from acc) as lines,
-               (select count(*)::int from acc where balance_mode = 'cached') as cached,
+        select (select array_agg(id order by set_no) from tid)::text as transaction_ids,
+               (select count(*)::int from acc) as accounts,
+               (select count(*)::int from l join acc on acc.id = l.account_id and acc.currency = l.currency) as lines,
                (select count(*)::int from upd) as updated,
-               (select acc.id from acc where acc.balance_mode = 'cached' and acc.id not in (select id from upd) limit 1) as short_account`,
+               (select count(distinct account_id)::int from sl) as cached,
+               (select count(*)::int from t) as recorded,
+               (select run.account_id from run where not run.allow_negative and run.after_minor < 0 order by run.ord limit 1) as short_account`,
   );
-  const [r] = await run<{ transaction_id: bigint | null; lines: number; cached: number; updated: number; short_account: bigint | null }>(ex, postStatement.get(), {
-    ids: arrayLiteral(input.postings.map((p) => p.account_id)),
-    currencies: arrayLiteral(input.postings.map((p) => p.currency)),
-    amounts: arrayLiteral(input.postings.map((p) => p.amount_minor)),
-    lines: input.postings.length,
-    merchant_id: input.merchant_id,
-    execution_id: input.execution_id ?? null,
-    kind: input.kind,
-    description: input.description ?? '',
-    at: input.at,
+  const [r] = await run<{ transaction_ids: string | null; lines: number; updated: number; cached: number; recorded: number; short_account: bigint | number | null }>(ex, postStatement.get(), {
+    set_nos: arrayLiteral(set_nos),
+    ids: arrayLiteral(ids),
+    accounts: arrayLiteral([...new Set(ids)]),
+    currencies: arrayLiteral(currencies),
+    amounts: arrayLiteral(amounts),
+    sets: JSON.stringify(sets),
+    lines: ids.length,
   });
   if (!r) throw new Error('assertion: posting statement returned nothing');
-  if (Number(r.lines) !== input.postings.length) throw new Error('assertion: posting to a missing account or in the wrong currency');
-  if (r.transaction_id === null) throw new InsufficientFunds(Number(r.short_account));
-  return { transaction_id: Number(r.transaction_id) };
+  if (Number(r.lines) !== ids.length) throw new Error('assertion: posting to a missing account or in the wrong currency');
+  if (r.short_account !== null) throw new InsufficientFunds(Number(r.short_account));
+  if (r.transaction_ids === null || Number(r.recorded) !== inputs.length || Number(r.updated) !== Number(r.cached)) {
+    throw new Error('assertion: posting statement recorded a partial result');
+  }
+  const transaction_ids = r.transaction_ids.replace(/[{}]/g, '').split(',').map(Number);
+  if (transaction_ids.length !== inputs.length || transaction_ids.some((id) => !Number.isSafeInteger(id))) throw new Error('assertion: posting statement ids');
+  return { transaction_ids };
+}
+
+/** One balanced posting set (see postTransactions). */
+export async function postTransaction(ex: Executor, input: PostInput): Promise<{ transaction_id: number }> {
+  const { transaction_ids } = await postTransactions(ex, [input]);
+  return { transaction_id: transaction_ids[0]! };
 }
 
 /**

@@ -4,6 +4,7 @@
  * a database that is out of reach becomes 503 + Retry-After (safe to retry), and anything
  * unexpected becomes a 500 that logs an error id and shows no stack.
  */
+import { GroupCommitBusy } from '../store/group-commit.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DetailItem } from '../domain/errors.js';
@@ -88,6 +89,7 @@ const UNAVAILABLE_MESSAGE = /Connection terminated|Client has encountered a conn
 
 /** A lost or refused database connection (restart, failover, too many clients), not a bug. */
 export function databaseUnavailable(err: unknown): boolean {
+  if (err instanceof GroupCommitBusy) return true; // too many units already wait for the database
   for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
     if (typeof e.code === 'string' && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08'))) return true;
     if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;

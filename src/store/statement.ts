@@ -9,7 +9,7 @@
  * Rows come back exactly as `rows()` returns them (drizzle's own raw-query type settings on both
  * engines), so `mapRow` reads them the same way.
  */
-import { is, Param, Placeholder, type SQL, sql } from 'drizzle-orm';
+import { type Column, getTableColumns, getTableName, is, Param, Placeholder, type SQL, sql } from 'drizzle-orm';
 import { PgDialect, type PgTable } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { type Executor, mapRow } from './db.js';
@@ -123,4 +123,84 @@ export async function insertRow<T extends PgTable>(ex: Executor, table: T, value
   });
   const [raw] = await run(ex, statement, values as Record<string, unknown>);
   return raw ? mapRow(table, raw) : undefined;
+}
+
+type RecordColumn = { key: string; name: string; column: Column };
+const recordColumns = new WeakMap<PgTable, RecordColumn[]>();
+
+/** The columns a JSON record of the table carries: all but identity and generated ones. */
+function columnsForRecords(table: PgTable): RecordColumn[] {
+  let cols = recordColumns.get(table);
+  if (!cols) {
+    cols = Object.entries(getTableColumns(table))
+      .map(([key, column]) => ({ key, name: (column as Column).name, column: column as Column }))
+      .filter(({ column }) => !(column as unknown as { generatedIdentity?: unknown }).generatedIdentity && !column.generated);
+    recordColumns.set(table, cols);
+  }
+  return cols;
+}
+
+/** A driver value as JSON carries it (bigints as text, instants as ISO text). */
+export function jsonValue(v: unknown): unknown {
+  return typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.toISOString() : v;
+}
+
+/**
+ * A row as the JSON record `json_populate_recordset(null::<table>, …)` reads: every column but
+ * identity and generated ones, through each column's own driver mapping. A missing value takes
+ * `defaults[key]`, else null — and a column the table gives a default must be in one or the
+ * other (a set-based insert names every column, so the table's default would never apply).
+ */
+export function tableRecord<T extends PgTable>(table: T, values: T['$inferInsert'], defaults: Partial<T['$inferInsert']> = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { key, name, column } of columnsForRecords(table)) {
+    let v = (values as Record<string, unknown>)[key];
+    if (v === undefined) {
+      if (!(key in defaults) && column.hasDefault) throw new Error(`assertion: ${key} has a table default: give it a value`);
+      v = (defaults as Record<string, unknown>)[key] ?? null;
+    }
+    if (v === null && column.notNull) throw new Error(`assertion: a new row without ${key}`);
+    out[name] = v === null ? null : jsonValue(column.mapToDriverValue(v));
+  }
+  return out;
+}
+
+/** The insert column list of `tableRecord` rows, quoted. */
+export function recordColumnList(table: PgTable, alias?: string): string {
+  return columnsForRecords(table)
+    .map((c) => (alias ? `${alias}."${c.name}"` : `"${c.name}"`))
+    .join(', ');
+}
+
+const recordInserts = new WeakMap<PgTable, Map<string, Compiled>>();
+
+/**
+ * Insert many rows in one statement (`on conflict (target) do nothing` when a target is given),
+ * the rows travelling as one JSON parameter — one statement text whatever their number. Returns
+ * the rows inserted, or only their `returning` column (conflicting rows are absent: match them by
+ * their key).
+ */
+export async function insertRecords<T extends PgTable>(ex: Executor, table: T, values: readonly T['$inferInsert'][], opts: { conflict_target?: readonly string[]; defaults?: Partial<T['$inferInsert']> }): Promise<T['$inferSelect'][]>;
+export async function insertRecords<T extends PgTable, K extends keyof T['$inferSelect'] & string>(ex: Executor, table: T, values: readonly T['$inferInsert'][], opts: { conflict_target?: readonly string[]; defaults?: Partial<T['$inferInsert']>; returning: K }): Promise<Pick<T['$inferSelect'], K>[]>;
+export async function insertRecords<T extends PgTable>(ex: Executor, table: T, values: readonly T['$inferInsert'][], opts: { conflict_target?: readonly string[]; defaults?: Partial<T['$inferInsert']>; returning?: string } = {}): Promise<unknown[]> {
+  if (values.length === 0) return [];
+  let byShape = recordInserts.get(table);
+  if (!byShape) recordInserts.set(table, (byShape = new Map()));
+  const shape = `${opts.conflict_target?.join(',') ?? ''}|${opts.returning ?? '*'}`;
+  let c = byShape.get(shape);
+  const returning = opts.returning ? columnsForRecords(table).find((col) => col.key === opts.returning) : undefined;
+  if (opts.returning && !returning) throw new Error(`assertion: no column ${opts.returning}`);
+  if (!c) {
+    const name = getTableName(table);
+    const conflict = opts.conflict_target ? ` on conflict (${opts.conflict_target.map((k) => `"${k}"`).join(', ')}) do nothing` : '';
+    c = compile(
+      sql`insert into ${sql.identifier(name)} (${sql.raw(recordColumnList(table))})
+          select ${sql.raw(recordColumnList(table, 'r'))} from json_populate_recordset(null::${sql.identifier(name)}, ${sql.placeholder('rows')}::json) as r
+          ${sql.raw(conflict)} returning ${sql.raw(returning ? `"${returning.name}"` : '*')}`,
+    );
+    byShape.set(shape, c);
+  }
+  const raws = await run(ex, c, { rows: JSON.stringify(values.map((v) => tableRecord(table, v, opts.defaults))) });
+  if (returning) return raws.map((raw) => ({ [returning.key]: returning.column.mapFromDriverValue(raw[returning.name]) }));
+  return raws.map((raw) => mapRow(table, raw));
 }

@@ -76,8 +76,10 @@ function statementName(text: string): string | undefined {
  * that ends before sending anything sends nothing. Two round trips fewer per execution, which on
  * this kind of machine is ~0.5 ms of server CPU each (bench:probe). Errors read as before: BEGIN
  * cannot fail once the connection is idle, and the statement's own error is the query's error.
+ * A `set local <setting> = <value>` right after BEGIN is held the same way (see customPlans).
  */
 const BEGIN_RE = /^begin( isolation level (read committed|repeatable read|serializable))?$/i;
+const SET_LOCAL_RE = /^set local [a-z_]+ = [a-z_0-9]+$/i;
 const END_RE = /^(commit|rollback)$/i;
 
 interface QueryConfig {
@@ -98,58 +100,67 @@ interface WireConnection {
 
 const emptyResult = (command: string) => ({ command, rowCount: null, oid: null, rows: [], fields: [] });
 
-function wrapClient(client: pg.PoolClient, prepared_statements: boolean, heldBegin: WeakMap<pg.PoolClient, string>): void {
+/** The statements held back per client: a BEGIN and the SET LOCALs after it, in order. */
+type Held = WeakMap<pg.PoolClient, string[]>;
+
+function wrapClient(client: pg.PoolClient, prepared_statements: boolean, held: Held): void {
   const query = client.query as (...args: unknown[]) => unknown;
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: pg.PoolClient, ...args: unknown[]) {
     let config = (typeof args[0] === 'string' ? { text: args[0] } : args[0]) as QueryConfig | null;
     const statement = config && typeof config === 'object' && typeof config.text === 'string' && typeof config.submit !== 'function';
     // pg-pool's own pool.query() passes a callback: name its statement too, but leave it as it is otherwise.
-    if (statement && prepared_statements && config!.name === undefined && !heldBegin.has(client) && args.slice(1).some((a) => typeof a === 'function')) {
+    if (statement && prepared_statements && config!.name === undefined && !held.has(client) && args.slice(1).some((a) => typeof a === 'function')) {
       const name = statementName(config!.text as string);
       if (name) return query.apply(this, [{ ...config, name }, ...args.slice(1)]);
     }
     const plain = statement && typeof args[1] !== 'function' && args.length <= 2;
     if (!plain) {
-      // Not a form this wrapper rewrites (callback style, a cursor): a held BEGIN goes first, on its own.
-      const held = heldBegin.get(client);
-      heldBegin.delete(client);
-      if (held !== undefined) void (query.call(this, { text: held }) as Promise<unknown>).catch(() => {}); // queued ahead; its failure shows on the next statement
+      // Not a form this wrapper rewrites (callback style, a cursor): what is held goes first, on its own.
+      const prelude = held.get(client);
+      held.delete(client);
+      for (const text of prelude ?? []) void (query.call(this, { text }) as Promise<unknown>).catch(() => {}); // queued ahead; a failure shows on the next statement
       return query.apply(this, args);
     }
     const text = config!.text as string;
     const values = (args[1] ?? config!.values) as unknown[] | undefined;
     const noValues = !values || values.length === 0;
     if (noValues && BEGIN_RE.test(text.trim())) {
-      heldBegin.set(client, text.trim());
+      held.set(client, [text.trim()]);
       return Promise.resolve(emptyResult('BEGIN'));
     }
-    const begin = heldBegin.get(client);
-    heldBegin.delete(client);
-    if (begin !== undefined && noValues && END_RE.test(text.trim())) return Promise.resolve(emptyResult(text.trim().toUpperCase())); // nothing was opened
+    const prelude = held.get(client);
+    if (prelude !== undefined && noValues && SET_LOCAL_RE.test(text.trim())) {
+      prelude.push(text.trim());
+      return Promise.resolve(emptyResult('SET'));
+    }
+    held.delete(client);
+    if (prelude !== undefined && noValues && END_RE.test(text.trim())) return Promise.resolve(emptyResult(text.trim().toUpperCase())); // nothing was opened
     if (prepared_statements && config!.name === undefined) {
       const name = statementName(text);
       if (name) config = { ...config!, name };
     }
-    if (begin === undefined) return query.call(this, config, args[1]);
+    if (prelude === undefined) return query.call(this, config, args[1]);
     return new Promise((resolve, reject) => {
       const q = new pg.Query(config as pg.QueryConfig, values) as unknown as { submit(c: WireConnection): Error | null; callback?: (err: Error | null, res: unknown) => void };
       const submit = q.submit.bind(q);
       q.submit = (connection: WireConnection) => {
         connection.stream.cork?.();
         try {
-          const beginName = prepared_statements ? (statementName(begin) ?? '') : '';
-          if (!beginName || (connection.parsedStatements[beginName] === undefined && connection.submittedNamedStatements[beginName] === undefined)) {
-            connection.parse({ text: begin, name: beginName, types: [] });
-            if (beginName) connection.submittedNamedStatements[beginName] = begin;
+          for (const text of prelude) {
+            const name = prepared_statements ? (statementName(text) ?? '') : '';
+            if (!name || (connection.parsedStatements[name] === undefined && connection.submittedNamedStatements[name] === undefined)) {
+              connection.parse({ text, name, types: [] });
+              if (name) connection.submittedNamedStatements[name] = text;
+            }
+            connection.bind({ statement: name, portal: '', values: [] });
+            connection.execute({ portal: '' });
           }
-          connection.bind({ statement: beginName, portal: '', values: [] });
-          connection.execute({ portal: '' });
           return submit(connection);
         } finally {
           connection.stream.uncork?.();
         }
       };
-      // Two results come back (BEGIN's, then the statement's): the caller gets the statement's.
+      // A result per statement comes back (the held ones', then the statement's): the caller gets the statement's.
       q.callback = (err, res) => (err ? reject(err) : resolve(Array.isArray(res) ? res[res.length - 1] : res));
       query.call(this, q);
     });
@@ -177,14 +188,14 @@ async function openPostgres(url: string, pool_max: number, prepared_statements: 
   // drops while checked out between two statements (restart, failover, pg_terminate_backend) emits
   // 'error' with no listener, which would end the process; the transaction's next statement fails
   // on its own ("Client was closed"), and release() discards the dead client.
-  const heldBegin = new WeakMap<pg.PoolClient, string>();
+  const held: Held = new WeakMap();
   pool.on('connect', (client) => {
     client.on('error', () => {});
-    wrapClient(client, prepared_statements, heldBegin);
+    wrapClient(client, prepared_statements, held);
   });
   // A client goes back to the pool with no BEGIN held (a transaction always ends with commit or
   // rollback; this is the guard should one not).
-  pool.on('release', (_err: Error | undefined, client: pg.PoolClient) => heldBegin.delete(client));
+  pool.on('release', (_err: Error | undefined, client: pg.PoolClient) => held.delete(client));
   const db = drizzlePg(pool, { schema }) as unknown as AppDb;
   return {
     kind: 'postgres',
@@ -241,6 +252,23 @@ export function sqlState(err: unknown): string | undefined {
     e = e.cause;
   }
   return undefined;
+}
+
+/**
+ * Plan this transaction's statements to reach rows through their indexes. A prepared statement
+ * settles on a generic plan after five runs, made for the table sizes of that moment: a batch
+ * statement (`where id = any($ids)`) whose plan was made while a table was small scans all of it
+ * once it is large. The money path's batch statements run only in transactions that call this,
+ * so their plans are index lookups whatever the sizes were when they were made — and stay cached
+ * (planning them per call would cost more than the statement). Travels with BEGIN on PostgreSQL
+ * (no round trip); the embedded database plans every statement afresh anyway.
+ */
+export async function indexPlans(database: Database, tx: Tx): Promise<void> {
+  if (database.kind !== 'postgres') return;
+  await tx.execute(sql.raw('set local enable_seqscan = off'));
+  // A scan with no index left (a small reference table) then costs "infinity": never JIT-compile
+  // for that (JIT takes tens of milliseconds and pays off only for long analytic queries).
+  await tx.execute(sql.raw('set local jit = off'));
 }
 
 /** Rows of a raw SQL query, the same shape on both engines. */

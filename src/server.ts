@@ -13,7 +13,9 @@ import { SandboxMomo } from './providers/sandbox/momo.js';
 import type { CarrierConnector, Gateway } from './providers/types.js';
 import { AuthService, loadSigningKey } from './services/auth.js';
 import { StatusHub } from './services/events.js';
-import { acceptCallback } from './services/settlement.js';
+import { acceptCallback, applyBatch } from './services/settlement.js';
+import { startBatch } from './services/executions.js';
+import { GroupCommit } from './store/group-commit.js';
 import { deliver, DELIVER_QUEUE } from './services/webhooks.js';
 import { Worker } from './jobs/worker.js';
 import { SANDBOX_CALLBACK_QUEUE } from './providers/sandbox/momo.js';
@@ -60,6 +62,9 @@ export function makeLogger(config: Config, stream?: DestinationStream): Logger {
   );
 }
 
+/** Units waiting for a group commit at most, per kind: beyond it requests answer 503 at once (the database is not keeping up). */
+const GROUP_COMMIT_QUEUE_MAX = 10_000;
+
 export interface Server {
   readonly app: App;
   readonly services: Services;
@@ -101,14 +106,35 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
   const limiter = new RateLimiter(useDbCounters ? new PostgresCounterStore(database) : new MemoryCounterStore(), ctx.clock, config.rate_limit);
   const book = new AccountBook();
   const connectors: Partial<Record<Gateway, CarrierConnector>> = {
-    PAWAPAY: config.pawapay ? new PawapayConnector({ ...config.pawapay, clock: ctx.clock, log }) : new SandboxMomo(database, ctx.clock, config.sandbox.time_scale),
+    PAWAPAY: config.pawapay ? new PawapayConnector({ ...config.pawapay, clock: ctx.clock, log }) : new SandboxMomo(database, ctx.clock, config.sandbox.time_scale, config.group_commit),
     STRIPE: new SandboxCard(database, ctx.clock),
   };
   const carriers = { for: (g: Gateway) => connectors[g] };
-  const settlement: SettlementDeps = { ctx, carriers, book };
+  // Group commit (store/group-commit.ts): the embedded database has one connection, so one batch at a time.
+  const group = (name: string) => ({
+    name,
+    batch_max: config.group_commit.batch_max,
+    concurrency: database.kind === 'pglite' ? 1 : config.group_commit.concurrency,
+    queue_max: GROUP_COMMIT_QUEUE_MAX,
+  });
+  const settlement: SettlementDeps = { ctx, carriers, book, applies: undefined as never };
+  settlement.applies = new GroupCommit((units) => applyBatch(settlement, units), group('settlement'));
   const hub = new StatusHub(log);
   await hub.listen(database);
-  return { ctx, auth, limiter, book, carriers, pricer: pricerFor(ctx), settlement, hub, finals: new FinalExecutions(ctx.config.status_cache_entries) };
+  const services: Services = {
+    ctx,
+    auth,
+    limiter,
+    book,
+    carriers,
+    pricer: pricerFor(ctx),
+    settlement,
+    hub,
+    finals: new FinalExecutions(ctx.config.status_cache_entries),
+    starts: undefined as never,
+  };
+  (services as { starts: Services['starts'] }).starts = new GroupCommit((units) => startBatch(services, units), group('execution starts'));
+  return services;
 }
 
 export async function createServer(config: Config, opts: ServerOptions = {}): Promise<Server> {

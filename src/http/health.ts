@@ -9,6 +9,24 @@ const ReadyStatus = Type.Object({ status: Type.String(), database: Type.String()
 export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
+  // Prometheus text format: how the group commits batch (units per transaction is the figure to
+  // watch: it says how many requests share a commit under the current load).
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const lines: string[] = [];
+    const groups = { execution_start: services.starts, settlement: services.settlement.applies };
+    for (const [metric, help] of [
+      ['batches', 'transactions run by the group commit'],
+      ['units', 'units of work (requests, carrier answers) in them'],
+      ['split', 'batches whose transaction failed and whose units were run again alone'],
+    ] as const) {
+      lines.push(`# HELP dollr_group_commit_${metric}_total ${help}`, `# TYPE dollr_group_commit_${metric}_total counter`);
+      for (const [kind, g] of Object.entries(groups)) lines.push(`dollr_group_commit_${metric}_total{kind="${kind}"} ${g.stats[metric]}`);
+    }
+    lines.push('# HELP dollr_group_commit_waiting units waiting for a batch', '# TYPE dollr_group_commit_waiting gauge');
+    for (const [kind, g] of Object.entries(groups)) lines.push(`dollr_group_commit_waiting{kind="${kind}"} ${g.waiting}`);
+    return reply.type('text/plain; version=0.0.4').send(lines.join('\n') + '\n');
+  });
+
   app.get(
     '/readyz',
     { schema: { hide: true, response: { 200: ReadyStatus, 503: ReadyStatus } } },

@@ -17,13 +17,14 @@ import type { ExecutionStatus, SessionKind, SourceType } from '../domain/enums.j
 import { formatMinor, parseDecimal } from '../domain/money.js';
 import { convertMinor, type Price } from '../domain/pricing.js';
 import { InsufficientFunds, MerchantAccount, PlatformAccount, postTransaction } from '../ledger/ledger.js';
-import type { Tx } from '../store/db.js';
-import { type ExecutionRow, findExecution, findExecutionByReference, moveExecution, type NewExecution, releaseRefundable, reserveRefundable, type SourceClaim, startExecution } from '../store/executions.js';
+import { indexPlans, type Tx } from '../store/db.js';
+import { type ExecutionRow, findExecution, findExecutionByReference, type Move, moveExecutions, type NewExecution, type NewStart, releaseRefundable, reserveRefundable, type SourceClaim, startExecutions, undoClaims } from '../store/executions.js';
+import { type Outcome, rounds } from '../store/group-commit.js';
 import { findMerchant, reservePasscodeAttempt, updateMerchant } from '../store/merchants.js';
 import { findCounterparty } from '../store/counterparties.js';
-import { claimCardAccount, type PaymentAccountRow } from '../store/payment-accounts.js';
+import type { PaymentAccountRow } from '../store/payment-accounts.js';
 import { findSource, type SourceRow } from '../store/sources.js';
-import { lockSessionForExecution, type SessionRow } from '../store/sessions.js';
+import { lockSessionsForExecution, type SessionRow } from '../store/sessions.js';
 import { findWallet, findWalletForCurrency } from '../store/wallets.js';
 import type { AuthContext } from './auth.js';
 import { verifySecret } from './crypto.js';
@@ -60,9 +61,6 @@ function duplicate(op: OperationType, reference_id: string): DomainError {
   );
 }
 
-/** Signals that another request owns the idempotency key; the transaction rolls back and we read its execution. */
-class KeyTaken extends Error {}
-
 export interface PlanContext {
   session: SessionRow;
   /** The payment account the request names, read with the session lock (null: none of this merchant's). */
@@ -79,15 +77,45 @@ interface Plan {
   after?: (tx: Tx, row: ExecutionRow) => Promise<Partial<NewExecution> | void>;
   /** What the carrier call needs that the plan already read (saves reading it again). */
   msisdn?: string | undefined;
-  /** A collection's source to claim ACTIVE → PROCESSING in the statement that starts the execution, and the refusal when it no longer can be. */
-  claim?: { source: SourceClaim; refused: (tx: Tx) => Promise<DomainError> };
+  /**
+   * A collection's claims, taken in the statement that starts the execution (both or none with
+   * the insert): its source ACTIVE → PROCESSING as read, a card account's single attempt; and the
+   * refusal to answer when the source no longer can be claimed.
+   */
+  claim?: { source: SourceClaim; card_account_id?: number | undefined; refused: (tx: Tx) => Promise<DomainError> };
 }
 
+/** One request's execution, waiting to start in a batch (services/index.ts `starts`). */
+export interface StartUnit {
+  auth: AuthContext;
+  op: OperationType;
+  /** Lower-cased. */
+  reference_id: string;
+  session_id: number;
+  account_id: number | null;
+  fingerprint: string;
+  now: Date;
+  plan: (tx: Tx, c: PlanContext) => Promise<Plan>;
+}
+
+/** How a unit's start ended, once its batch committed. */
+export type Started =
+  /** This request created it; `msisdn` for its first carrier call. */
+  | { kind: 'created'; row: ExecutionRow; msisdn?: string | undefined }
+  /** The session was already consumed by this key: a retry, or a racing twin that committed first. */
+  | { kind: 'existing'; row: ExecutionRow }
+  /** Another request holds the key (another session): its execution is read after the commit. */
+  | { kind: 'key_taken' };
+
+const CARD_USED = () => invalid(['body', 'payment_account_id'], 'a card payment account serves one attempt; create a new one for this payment', 'value_error.state');
+
 /**
- * The one path every execution takes: one transaction that locks the session, plans (validating
- * against stored state and pricing), inserts the execution while consuming the session, and applies
- * its immediate effects; then — outside any transaction — the carrier call. A retry of a committed
- * execution finds its session USED by the same key and answers its current state.
+ * The one path every execution takes: its request submits a unit, and the units that arrive
+ * together start in one transaction (store/group-commit.ts) that locks their sessions, plans each
+ * (validating against stored state and pricing), inserts the executions while consuming the
+ * sessions in one statement, and applies their immediate effects; then — outside any
+ * transaction — each request makes its carrier call. A retry of a committed execution finds its
+ * session USED by the same key and answers its current state.
  */
 async function execute(
   s: Services,
@@ -99,71 +127,165 @@ async function execute(
   fingerprint: string,
   plan: (tx: Tx, c: PlanContext) => Promise<Plan>,
 ): Promise<ExecutionRow> {
-  const { ctx } = s;
   const reference_id = reference_id_raw.toLowerCase();
-  const now = ctx.clock.now();
-  let row: ExecutionRow;
-  let msisdn: string | undefined;
-  try {
-    row = await ctx.database.transaction(async (tx) => {
-      const locked = await lockSessionForExecution(tx, auth.merchant_id, session_id, account_id);
-      if (!locked) throw invalid(['body', 'session_id'], `session ${session_id} not found`, 'value_error.not_found');
-      const { session } = locked;
+  const started = await s.starts.submit({ auth, op, reference_id, session_id, account_id, fingerprint, now: s.ctx.clock.now(), plan });
+  switch (started.kind) {
+    case 'key_taken': {
+      const owner = await findExecutionByReference(s.ctx.database.db, auth.merchant_id, op, reference_id);
+      if (!owner) throw new Error('assertion: idempotency key taken but no execution found');
+      return answerExisting(s, owner, fingerprint);
+    }
+    case 'existing':
+      return answerExisting(s, started.row, fingerprint);
+    case 'created':
+      if (started.row.status !== 'PENDING' || !needsCarrier(op)) return started.row;
+      return initiate(s.settlement, started.row, { msisdn: started.msisdn });
+  }
+}
+
+/** The start batch's function: rounds of units that share no session, key, source or card account, each round one transaction. */
+export async function startBatch(s: Services, units: readonly StartUnit[]): Promise<Outcome<Started>[]> {
+  const outcomes: Outcome<Started>[] = new Array(units.length);
+  let pending = units.map((unit, index) => ({ unit, index }));
+  while (pending.length > 0) {
+    const split = rounds(pending, ({ unit }) => [`s:${unit.session_id}`, `k:${unit.auth.merchant_id}:${unit.op}:${unit.reference_id}`]);
+    const round = split[0]!.map((r) => r.item);
+    const later = split.slice(1).flatMap((r) => r.map((x) => x.item));
+    let results: (Outcome<Started> | 'deferred')[];
+    try {
+      results = await s.ctx.database.transaction((tx) => startRound(s, tx, round.map((r) => r.unit)));
+    } catch (err) {
+      if (round.length === 1) {
+        outcomes[round[0]!.index] = { ok: false, error: err };
+        pending = later;
+        continue;
+      }
+      // Nothing of this round committed: each of its units alone, so the failure stays with its cause.
+      for (const r of round) {
+        try {
+          const [one] = await s.ctx.database.transaction((tx) => startRound(s, tx, [r.unit]));
+          outcomes[r.index] = one === 'deferred' || one === undefined ? { ok: false, error: new Error('assertion: a lone start was deferred') } : one;
+        } catch (e) {
+          outcomes[r.index] = { ok: false, error: e };
+        }
+      }
+      pending = later;
+      continue;
+    }
+    const deferred: typeof pending = [];
+    results.forEach((res, i) => (res === 'deferred' ? deferred.push(round[i]!) : (outcomes[round[i]!.index] = res)));
+    if (deferred.length === round.length) throw new Error('assertion: a start round made no progress');
+    pending = [...deferred, ...later];
+  }
+  return outcomes;
+}
+
+/**
+ * One round: lock the sessions, plan each unit, start the planned ones in one statement, then
+ * their immediate effects. A unit whose source or card account an earlier unit of the round
+ * claims is deferred to the next round (it must see that claim committed).
+ */
+async function startRound(s: Services, tx: Tx, units: readonly StartUnit[]): Promise<(Outcome<Started> | 'deferred')[]> {
+  await indexPlans(s.ctx.database, tx);
+  const locked = await lockSessionsForExecution(
+    tx,
+    units.map((u) => ({ merchant_id: u.auth.merchant_id, session_id: u.session_id, account_id: u.account_id })),
+  );
+  const results: (Outcome<Started> | 'deferred')[] = new Array(units.length);
+  const planned: { i: number; unit: StartUnit; p: Plan; start: NewStart; webhooks_enabled: boolean }[] = [];
+  const claimed = new Set<string>();
+  for (const [i, unit] of units.entries()) {
+    const { auth, op, reference_id, session_id } = unit;
+    try {
+      const l = locked.get(session_id);
+      if (!l) throw invalid(['body', 'session_id'], `session ${session_id} not found`, 'value_error.not_found');
+      const { session } = l;
       const kind = SESSION_KIND[op];
       if (session.kind !== kind) {
         throw invalid(['body', 'session_id'], `session ${session_id} is a ${session.kind} session; use it with ${EXECUTE_PATH[session.kind as SessionKind]}`, 'value_error.session_type');
       }
       if (session.status === 'USED') {
         const prior = session.execution_id ? await findExecution(tx, session.execution_id) : undefined;
-        if (prior && prior.reference_id === reference_id && prior.operation_type === op) return prior; // a retry, or a racing twin that committed first
+        if (prior && prior.reference_id === reference_id && prior.operation_type === op) {
+          results[i] = { ok: true, value: { kind: 'existing', row: prior } };
+          continue;
+        }
         throw invalid(['body', 'session_id'], `session ${session_id} was already executed; create a new session for a new payment`, 'value_error.session_used');
       }
-      if (session.status !== 'ACTIVE' || session.expires_at.getTime() <= now.getTime()) {
+      if (session.status !== 'ACTIVE' || session.expires_at.getTime() <= unit.now.getTime()) {
         throw invalid(['body', 'session_id'], `session ${session_id} expired at ${session.expires_at.toISOString()}; create a new session`, 'value_error.session_expired');
       }
-      const p = await plan(tx, { session, account: locked.account, source: locked.source, merchant_type: locked.merchant_type as OwnerType, now });
-      msisdn = p.msisdn;
+      const claimKeys = l.source ? [`src:${l.source.id}`, ...(l.account?.method === 'CREDIT_CARD' ? [`card:${l.account.id}`] : [])] : [];
+      if (claimKeys.some((k) => claimed.has(k))) {
+        results[i] = 'deferred';
+        continue;
+      }
+      const p = await unit.plan(tx, { session, account: l.account, source: l.source, merchant_type: l.merchant_type as OwnerType, now: unit.now });
+      for (const k of claimKeys) claimed.add(k);
       const values: NewExecution = {
         ...p.values,
         merchant_id: auth.merchant_id,
         operation_type: op,
         reference_id,
-        request_hash: fingerprint,
+        request_hash: unit.fingerprint,
         carrier_key: needsCarrier(op) ? carrierKey(auth.merchant_id, op, reference_id) : null,
         session_id: session.id,
-        created_at: now,
-        updated_at: now,
+        created_at: unit.now,
+        updated_at: unit.now,
       };
-      const detail = toExecutionResponse(pendingView(values));
-      const inserted = await startExecution(tx, values, session.id, { message: 'received', detail, at: now }, STATUS_CHANNEL, p.claim?.source);
-      if (!inserted) throw new KeyTaken();
-      if (p.claim && !inserted.source_claimed) throw await p.claim.refused(tx); // rolls the insert back with the rest
-      const outcome = p.after ? await p.after(tx, inserted) : undefined;
-      if (!outcome) return inserted;
-      const changed = { ...inserted, ...outcome, updated_at: now } as ExecutionRow;
-      const moved = await moveExecution(
-        tx,
-        inserted.id,
-        ['PENDING'],
-        { ...outcome, status: changed.status, updated_at: now },
-        { message: changed.wallet_message ?? changed.gateway_message, detail: toExecutionResponse(changed) },
-        null,
-        STATUS_CHANNEL,
-      );
-      if (!moved) throw new Error('assertion: a fresh execution did not move');
-      if (moved.status !== 'PENDING') await emitExecutionEvents(tx, moved, now, locked.webhooks_enabled);
-      return moved;
-    });
-  } catch (err) {
-    if (!(err instanceof KeyTaken)) throw err;
-    const owner = await findExecutionByReference(ctx.database.db, auth.merchant_id, op, reference_id);
-    if (!owner) throw new Error('assertion: idempotency key taken but no execution found');
-    return answerExisting(s, owner, fingerprint);
+      const start: NewStart = {
+        values,
+        session_id: session.id,
+        event: { message: 'received', detail: toExecutionResponse(pendingView(values)), at: unit.now },
+        source: p.claim?.source,
+        card_account_id: p.claim?.card_account_id,
+      };
+      planned.push({ i, unit, p, start, webhooks_enabled: l.webhooks_enabled });
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      results[i] = { ok: false, error: err };
+    }
   }
-  if (row.created_at.getTime() !== now.getTime() || row.session_id !== session_id) return answerExisting(s, row, fingerprint);
-  if (row.request_hash !== fingerprint) throw duplicate(op, reference_id);
-  if (row.status !== 'PENDING' || !needsCarrier(op)) return row;
-  return initiate(s.settlement, row, { msisdn });
+
+  const started = await startExecutions(tx, planned.map((x) => x.start), STATUS_CHANNEL);
+  const effects: { x: (typeof planned)[number]; row: ExecutionRow }[] = [];
+  for (const [k, res] of started.entries()) {
+    const x = planned[k]!;
+    if (res.row) {
+      effects.push({ x, row: res.row });
+      continue;
+    }
+    await undoClaims(tx, x.start, res);
+    const claims_held = (!x.start.source || res.source_claimed) && (x.start.card_account_id === undefined || res.card_claimed);
+    if (claims_held) results[x.i] = { ok: true, value: { kind: 'key_taken' } };
+    else if (x.start.source && !res.source_claimed) results[x.i] = { ok: false, error: await x.p.claim!.refused(tx) };
+    else results[x.i] = { ok: false, error: CARD_USED() };
+  }
+
+  // Immediate effects (holds, a transfer's postings) in merchant order: wallets are locked in one order by every batch.
+  effects.sort((a, b) => a.row.merchant_id - b.row.merchant_id || a.x.i - b.x.i);
+  const moves: Move[] = [];
+  const moving = new Map<number, (typeof effects)[number]>();
+  for (const e of effects) {
+    const outcome = e.x.p.after ? await e.x.p.after(tx, e.row) : undefined;
+    if (!outcome) {
+      results[e.x.i] = { ok: true, value: { kind: 'created', row: e.row, msisdn: e.x.p.msisdn } };
+      continue;
+    }
+    const now = e.x.unit.now;
+    const changed = { ...e.row, ...outcome, updated_at: now } as ExecutionRow;
+    moves.push({ id: e.row.id, from: ['PENDING'], after: changed, event: { message: changed.wallet_message ?? changed.gateway_message, detail: toExecutionResponse(changed) }, source: null });
+    moving.set(e.row.id, e);
+  }
+  for (const moved of await moveExecutions(tx, moves, STATUS_CHANNEL)) {
+    const e = moving.get(moved.id)!;
+    moving.delete(moved.id);
+    if (moved.status !== 'PENDING') await emitExecutionEvents(tx, moved, e.x.unit.now, e.x.webhooks_enabled);
+    results[e.x.i] = { ok: true, value: { kind: 'created', row: moved, msisdn: e.x.p.msisdn } };
+  }
+  if (moving.size > 0) throw new Error('assertion: a fresh execution did not move');
+  for (let i = 0; i < units.length; i++) if (results[i] === undefined) throw new Error('assertion: a start unit without an outcome');
+  return results;
 }
 
 /** The row a new execution will have, for its first status event (written in the same statement). */
@@ -248,9 +370,8 @@ export async function executeCollection(
       return invalid(['body', 'session_id'], `${current.number} ${why[current.status] ?? `is ${current.status}`}`, 'value_error.state');
     };
     if (!source || source.status !== 'ACTIVE') throw refused(source);
-    if (method === 'CREDIT_CARD' && !(await claimCardAccount(tx, account.id, now))) {
-      throw invalid(['body', 'payment_account_id'], 'a card payment account serves one attempt; create a new one for this payment', 'value_error.state');
-    }
+    // A card account serves one attempt: taken in the start statement (a racing attempt is refused there).
+    if (method === 'CREDIT_CARD' && account.used_at !== null) throw CARD_USED();
     const gateway = GATEWAY_OF_METHOD[method];
     const p = await s.pricer(
       tx,
@@ -271,7 +392,8 @@ export async function executeCollection(
     return {
       msisdn: account.account_number ?? undefined,
       claim: {
-        source: { id: source.id, merchant_id: auth.merchant_id, source_type: source.source_type, total_amount_minor: source.total_amount_minor },
+        source: { id: source.id, merchant_id: auth.merchant_id, source_type: source.source_type, total_amount_minor: source.total_amount_minor, updated_at: source.updated_at },
+        card_account_id: method === 'CREDIT_CARD' ? account.id : undefined,
         refused: async (t) => refused(await findSource(t, auth.merchant_id, source.source_type as SourceType, source.id)),
       },
       values: {

@@ -6,6 +6,8 @@ import type { FinalExecutions } from './final-executions.js';
 import type { Pricer } from './pricing.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Carriers, SettlementDeps } from './settlement.js';
+import type { GroupCommit } from '../store/group-commit.js';
+import type { StartUnit, Started } from './executions.js';
 
 /** The stateful parts a request may use; use cases themselves are plain functions taking these. */
 export interface Services {
@@ -19,4 +21,6 @@ export interface Services {
   readonly hub: StatusHub;
   /** Final executions' status answers, per instance. */
   readonly finals: FinalExecutions;
+  /** Executions waiting to start, a batch per transaction (executions.ts startBatch). */
+  readonly starts: GroupCommit<StartUnit, Started>;
 }

@@ -9,10 +9,11 @@
 import type { Gateway as GatewayName } from '../providers/types.js';
 import { collectionPostings, isFinal, payoutSettlePostings, refundSettlePostings, releasePostings } from '../domain/executions.js';
 import type { ExecutionStatus, PaymentMethod } from '../domain/enums.js';
-import { AccountBook, PlatformAccount, postTransaction } from '../ledger/ledger.js';
+import { AccountBook, PlatformAccount, POSTING_SETS_PER_STATEMENT_MAX, type PostInput, postTransactions } from '../ledger/ledger.js';
 import { type CarrierConnector, type CarrierRequest, type CarrierResult, CarrierUnavailable, carrierKey } from '../providers/types.js';
-import type { Tx } from '../store/db.js';
-import { type ExecutionRow, findExecution, findExecutionByCarrierKey, lockExecutionForSettlement, moveExecution, type NewExecution, releaseRefundable, updateExecution } from '../store/executions.js';
+import { indexPlans, type Tx } from '../store/db.js';
+import { type ExecutionRow, findExecution, findExecutionByCarrierKey, lockExecutionsForSettlement, type Move, moveExecutions, type NewExecution, releaseRefundable, updateExecution } from '../store/executions.js';
+import { type GroupCommit, type Outcome, rounds } from '../store/group-commit.js';
 import { findPaymentAccount } from '../store/payment-accounts.js';
 import type { Ctx } from './context.js';
 import { STATUS_CHANNEL } from './events.js';
@@ -35,6 +36,8 @@ export interface SettlementDeps {
   ctx: Ctx;
   carriers: Carriers;
   book: AccountBook;
+  /** Carrier answers waiting to be applied, a batch per transaction (applyBatch). */
+  applies: GroupCommit<ApplyUnit, ExecutionRow>;
   /** Called after every committed status change (realtime stream, webhooks). */
   onStatusChange?: (row: ExecutionRow) => void;
 }
@@ -145,19 +148,68 @@ async function noteUnreachable(d: SettlementDeps, row: ExecutionRow, message: st
   return (await findExecution(d.ctx.database.db, row.id))!;
 }
 
+/** A carrier answer about one execution, waiting to be applied in a batch (SettlementDeps.applies). */
+export interface ApplyUnit {
+  execution_id: number;
+  result: CarrierResult;
+}
+
 /**
- * Apply a carrier answer to an execution: one transaction, execution row locked, effects only on a
- * real change. The status move (with its event, announcement and the source's move) is one
- * statement; the ledger postings come last, so a hot wallet row is locked only for the commit.
+ * Apply a carrier answer to an execution: the answers that arrive together are applied in one
+ * transaction (store/group-commit.ts), each execution row locked, effects only on a real change.
+ * Resolves with the execution as it stands after the commit.
  */
-export async function apply(d: SettlementDeps, execution_id: number, result: CarrierResult): Promise<ExecutionRow> {
-  const { ctx } = d;
-  const now = ctx.clock.now();
-  const changed = await ctx.database.transaction(async (tx) => {
-    const locked = await lockExecutionForSettlement(tx, execution_id);
-    if (!locked) throw new Error(`assertion: execution ${execution_id} vanished`);
-    const { row } = locked;
-    if (isFinal(row.status as ExecutionStatus)) return undefined; // late or duplicate news: nothing moves
+export function apply(d: SettlementDeps, execution_id: number, result: CarrierResult): Promise<ExecutionRow> {
+  return d.applies.submit({ execution_id, result });
+}
+
+/** The apply batch's function: rounds with one answer per execution, each round one transaction. */
+export async function applyBatch(d: SettlementDeps, units: readonly ApplyUnit[]): Promise<Outcome<ExecutionRow>[]> {
+  const outcomes: Outcome<ExecutionRow>[] = new Array(units.length);
+  const runRound = async (round: readonly { item: ApplyUnit; index: number }[]) => {
+    const { results, changed } = await d.ctx.database.transaction((tx) => applyRound(d, tx, round.map((r) => r.item)));
+    round.forEach((r, i) => (outcomes[r.index] = { ok: true, value: results[i]! }));
+    for (const row of changed) d.onStatusChange?.(row);
+  };
+  for (const round of rounds(units, (u) => [String(u.execution_id)])) {
+    try {
+      await runRound(round);
+    } catch (err) {
+      if (round.length === 1) {
+        outcomes[round[0]!.index] = { ok: false, error: err };
+        continue;
+      }
+      // Nothing of this round committed: each answer alone, so the failure stays with its cause.
+      for (const r of round) {
+        try {
+          await runRound([r]);
+        } catch (e) {
+          outcomes[r.index] = { ok: false, error: e };
+        }
+      }
+    }
+  }
+  return outcomes;
+}
+
+/**
+ * One round: lock the executions (id order), decide each answer, move every changed execution
+ * (with its event, announcement and source) in one statement, then post every posting set in one
+ * statement — last, so a hot wallet row is locked only for the commit, once for the whole round.
+ */
+async function applyRound(d: SettlementDeps, tx: Tx, units: readonly ApplyUnit[]): Promise<{ results: ExecutionRow[]; changed: ExecutionRow[] }> {
+  await indexPlans(d.ctx.database, tx);
+  const now = d.ctx.clock.now();
+  const locked = await lockExecutionsForSettlement(tx, units.map((u) => u.execution_id));
+  const results: ExecutionRow[] = new Array(units.length);
+  const moves: Move[] = [];
+  const moving = new Map<number, { i: number; row: ExecutionRow; webhooks_enabled: boolean }>();
+  for (const [i, { execution_id, result }] of units.entries()) {
+    const l = locked.get(execution_id);
+    if (!l) throw new Error(`assertion: execution ${execution_id} vanished`);
+    const { row } = l;
+    results[i] = row;
+    if (isFinal(row.status as ExecutionStatus)) continue; // late or duplicate news: nothing moves
     const base = {
       provider_transaction_id: result.provider_transaction_id ?? row.provider_transaction_id,
       gateway_message: result.message ?? row.gateway_message,
@@ -174,6 +226,13 @@ export async function apply(d: SettlementDeps, execution_id: number, result: Car
       case 'accepted':
       case 'requires_action': {
         const next = new Date(now.getTime() + backoffMs(row.check_attempts, result.retry_after_ms));
+        if (row.status === 'PROCESSING') {
+          // No news: push the next check out, no event.
+          const pushed = { next_check_at: next, check_attempts: row.check_attempts + 1, updated_at: now };
+          await updateExecution(tx, row.id, pushed);
+          results[i] = { ...row, ...pushed };
+          continue;
+        }
         values = {
           ...base,
           status: 'PROCESSING',
@@ -184,47 +243,49 @@ export async function apply(d: SettlementDeps, execution_id: number, result: Car
           check_attempts: row.check_attempts + 1,
           initiated_at: row.initiated_at ?? now,
         };
-        if (row.status === 'PROCESSING') {
-          // No news: push the next check out, no event.
-          await updateExecution(tx, row.id, { next_check_at: next, check_attempts: row.check_attempts + 1, updated_at: now });
-          return undefined;
-        }
         break;
       }
       case 'not_found':
-        return undefined;
+        continue;
     }
     const after = { ...row, ...values } as ExecutionRow;
     const collection = row.operation_type === 'COLLECTION' && row.source_id !== null;
     const source =
       collection && values.status === 'COMPLETED'
-        ? ({ id: row.source_id!, from: 'PROCESSING', to: 'PAID', paid: true } as const)
+        ? ({ id: row.source_id!, to: 'PAID', paid: true } as const)
         : collection && values.status === 'FAILED'
-          ? ({ id: row.source_id!, from: 'PROCESSING', to: 'ACTIVE', paid: false } as const)
+          ? ({ id: row.source_id!, to: 'ACTIVE', paid: false } as const)
           : null;
-    const moved = await moveExecution(tx, row.id, ['PENDING', 'PROCESSING'], values, { message: after.gateway_message, detail: toExecutionResponse(after) }, source, STATUS_CHANNEL);
-    if (!moved) throw new Error('assertion: a locked open execution did not move');
-    if (source && !(moved as ExecutionRow & { source_moved?: boolean }).source_moved) {
-      d.ctx.log.warn({ execution_id: row.id, source_id: row.source_id }, 'execution settled but its source was not PROCESSING');
-    }
-    await emitExecutionEvents(tx, moved, now, locked.webhooks_enabled);
-    if (values.status === 'COMPLETED') await completeEffects(d, tx, row, now);
-    if (values.status === 'FAILED') await failEffects(d, tx, row, now);
-    return moved;
-  });
-  if (changed) {
-    d.onStatusChange?.(changed);
-    return changed;
+    moves.push({ id: row.id, from: ['PENDING', 'PROCESSING'], after, event: { message: after.gateway_message, detail: toExecutionResponse(after) }, source });
+    moving.set(row.id, { i, row, webhooks_enabled: l.webhooks_enabled });
   }
-  return (await findExecution(ctx.database.db, execution_id))!;
+
+  const changed: ExecutionRow[] = [];
+  const sets: PostInput[] = [];
+  for (const moved of await moveExecutions(tx, moves, STATUS_CHANNEL)) {
+    const m = moving.get(moved.id);
+    if (!m) throw new Error('assertion: an execution moved that was not asked to');
+    moving.delete(moved.id);
+    if (moved.source_id !== null && moved.operation_type === 'COLLECTION' && (moved.status === 'COMPLETED' || moved.status === 'FAILED') && !moved.source_moved) {
+      d.ctx.log.warn({ execution_id: moved.id, source_id: moved.source_id }, 'execution settled but its source was not PROCESSING');
+    }
+    await emitExecutionEvents(tx, moved, now, m.webhooks_enabled);
+    if (moved.status === 'COMPLETED') sets.push(...(await completePostings(d, tx, m.row, now)));
+    if (moved.status === 'FAILED') sets.push(...(await failPostings(d, tx, m.row, now)));
+    results[m.i] = moved;
+    changed.push(moved);
+  }
+  if (moving.size > 0) throw new Error('assertion: a locked open execution did not move');
+  for (let k = 0; k < sets.length; k += POSTING_SETS_PER_STATEMENT_MAX) await postTransactions(tx, sets.slice(k, k + POSTING_SETS_PER_STATEMENT_MAX));
+  return { results, changed };
 }
 
 function wallet(d: SettlementDeps, tx: Tx, merchant_id: number, currency: string) {
   return d.book.wallet(tx, merchant_id, currency);
 }
 
-/** The money side of COMPLETED, by operation. */
-async function completeEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at: Date): Promise<void> {
+/** The money side of COMPLETED, by operation: the posting set to write. */
+async function completePostings(d: SettlementDeps, tx: Tx, row: ExecutionRow, at: Date): Promise<PostInput[]> {
   const { book } = d;
   const g = row.provider ?? 'PLATFORM';
   switch (row.operation_type) {
@@ -254,8 +315,7 @@ async function completeEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at:
           fx_fee_minor: row.fx_fee_minor,
         },
       );
-      await postTransaction(tx, { merchant_id: row.merchant_id, execution_id: row.id, kind: 'collection', description: `collection ${row.reference_id}`, postings, at });
-      return;
+      return [{ merchant_id: row.merchant_id, execution_id: row.id, kind: 'collection', description: `collection ${row.reference_id}`, postings, at }];
     }
     case 'PAYOUT': {
       const w = await wallet(d, tx, row.merchant_id, row.payer_currency);
@@ -269,8 +329,7 @@ async function completeEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at:
         row.payer_currency,
         { gross_minor: row.payer_amount_minor, payee_minor: row.payee_amount_minor, platform_fee_minor: row.platform_fee_minor, gateway_fee_minor: row.gateway_fee_minor },
       );
-      await postTransaction(tx, { merchant_id: row.merchant_id, execution_id: row.id, kind: 'payout_settle', description: `payout ${row.reference_id}`, postings, at });
-      return;
+      return [{ merchant_id: row.merchant_id, execution_id: row.id, kind: 'payout_settle', description: `payout ${row.reference_id}`, postings, at }];
     }
     case 'REFUND': {
       const w = await wallet(d, tx, row.merchant_id, row.payer_currency);
@@ -284,36 +343,35 @@ async function completeEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at:
         },
         { base_currency: row.payer_currency, payer_currency: row.payee_currency, base_minor: row.payer_amount_minor, payer_minor: row.payee_amount_minor },
       );
-      await postTransaction(tx, { merchant_id: row.merchant_id, execution_id: row.id, kind: 'refund_settle', description: `refund ${row.reference_id}`, postings, at });
-      return;
+      return [{ merchant_id: row.merchant_id, execution_id: row.id, kind: 'refund_settle', description: `refund ${row.reference_id}`, postings, at }];
     }
     case 'TRANSFER':
       throw new Error('assertion: transfers settle inside their execution transaction');
   }
+  throw new Error(`assertion: unknown operation ${row.operation_type}`);
 }
 
-/** The money side of FAILED: give holds back, reopen the source for another attempt. */
-async function failEffects(d: SettlementDeps, tx: Tx, row: ExecutionRow, at: Date): Promise<void> {
+/** The money side of FAILED: give holds back (a source went back to ACTIVE with the status move). */
+async function failPostings(d: SettlementDeps, tx: Tx, row: ExecutionRow, at: Date): Promise<PostInput[]> {
   switch (row.operation_type) {
-    case 'COLLECTION':
-      return; // the source went back to ACTIVE with the status move
     case 'PAYOUT':
     case 'REFUND': {
       const kind = row.operation_type === 'PAYOUT' ? 'payout' : 'refund';
       const w = await wallet(d, tx, row.merchant_id, row.payer_currency);
-      await postTransaction(tx, {
-        merchant_id: row.merchant_id,
-        execution_id: row.id,
-        kind: `${kind}_release`,
-        description: `${kind} ${row.reference_id} failed: hold released`,
-        postings: releasePostings(w.available_account_id, w.pending_account_id, row.payer_currency, row.payer_amount_minor),
-        at,
-      });
       if (row.operation_type === 'REFUND' && row.original_execution_id) await releaseRefundable(tx, row.original_execution_id, row.payer_amount_minor);
-      return;
+      return [
+        {
+          merchant_id: row.merchant_id,
+          execution_id: row.id,
+          kind: `${kind}_release`,
+          description: `${kind} ${row.reference_id} failed: hold released`,
+          postings: releasePostings(w.available_account_id, w.pending_account_id, row.payer_currency, row.payer_amount_minor),
+          at,
+        },
+      ];
     }
-    case 'TRANSFER':
-      return;
+    default:
+      return [];
   }
 }
 

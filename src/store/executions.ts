@@ -1,8 +1,8 @@
 /** Queries for executions and their status events. The unique (merchant, operation, reference_id) index is the idempotency key. */
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import { type Executor, mapRow, rows } from './db.js';
+import { and, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { arrayLiteral, type Executor, mapRow, rows } from './db.js';
 import { executionEvents, executions } from './schema.js';
-import { Once, placeholders, run, Shaped } from './statement.js';
+import { jsonValue, Once, recordColumnList, run, tableRecord } from './statement.js';
 
 const p = sql.placeholder;
 
@@ -147,122 +147,264 @@ export async function eventsAfter(ex: Executor, execution_id: number, after_id: 
 // saved is latency saved for every payment), and reads like the steps it replaces.
 // ---------------------------------------------------------------------------------------------
 
-const starts = new Shaped();
-
 /** A collection's source, claimed ACTIVE → PROCESSING as it was read (same total) by the statement that starts the execution. */
 export interface SourceClaim {
   id: number;
   merchant_id: number;
   source_type: string;
   total_amount_minor: bigint;
+  /** Its `updated_at` as read, put back should the claim have to be undone in the same transaction. */
+  updated_at: Date;
 }
+
+/** Columns a new execution may leave out, with the values the table's defaults give them (created_at/updated_at are always given). */
+const EXECUTION_DEFAULTS: Partial<NewExecution> = {
+  fee_bearer: 'PAYER',
+  platform_fee_minor: 0n,
+  gateway_fee_minor: 0n,
+  fx_fee_minor: 0n,
+  refunded_minor: 0n,
+  requires_action: false,
+  check_attempts: 0,
+};
+
+let executionKeys: string[] | undefined;
+
+/** A started execution as its row reads: every column from the values inserted (defaults filled in) and its id. */
+function insertedRow(start: NewStart, id: number): ExecutionRow {
+  executionKeys ??= Object.keys(getTableColumns(executions));
+  const values = { ...start.values, session_id: start.session_id } as Record<string, unknown>;
+  const row: Record<string, unknown> = {};
+  for (const key of executionKeys) row[key] = values[key] ?? (EXECUTION_DEFAULTS as Record<string, unknown>)[key] ?? null;
+  row.id = id;
+  return row as ExecutionRow;
+}
+
+export interface NewStart {
+  values: NewExecution;
+  session_id: number;
+  /** The first status event (written in the same statement). */
+  event: { message: string; detail: unknown; at: Date };
+  /** A collection's source to claim, and a card account's single attempt to take (both or nothing with the insert). */
+  source?: SourceClaim | undefined;
+  card_account_id?: number | undefined;
+}
+
+export interface StartResult {
+  /** Undefined when nothing was inserted: the key belongs to another request, or a claim failed. */
+  row: ExecutionRow | undefined;
+  source_claimed: boolean;
+  card_claimed: boolean;
+}
+
+let startStatement: Once | undefined;
 
 /**
- * Insert a new execution (unless its idempotency key exists) and, in the same statement, consume
- * its session, log + announce its first status and — for a collection — claim its source.
- * Undefined when another request owns the key. `source_claimed` false means the source was no
- * longer ACTIVE as read: the caller refuses, and its transaction's rollback undoes the rest.
+ * Start executions — one request's or a whole batch's — in ONE statement: each is inserted unless
+ * its idempotency key exists and only if its claims succeed (a collection's source ACTIVE →
+ * PROCESSING as read, a card account's one attempt); the inserted ones consume their sessions and
+ * get their first status event and announcement. A claim that succeeded for an execution that was
+ * not inserted (its key is another request's, or its other claim failed) is undone by the caller
+ * with `undoClaims` in the same transaction. Starts in one call must not share a session, key,
+ * source or card account (the caller puts those in separate rounds).
  */
-export async function startExecution(
-  ex: Executor,
-  values: NewExecution,
-  session_id: number,
-  event: { message: string; detail: unknown; at: Date },
-  channel: string,
-  claim?: SourceClaim,
-): Promise<(ExecutionRow & { source_claimed: boolean }) | undefined> {
-  const { shape, set } = placeholders(values);
-  const statement = starts.get(`${shape}|${claim ? 'claim' : ''}`, () => {
-    const insert = ex
-      .insert(executions)
-      .values(set as unknown as NewExecution)
-      .onConflictDoNothing({ target: [executions.merchant_id, executions.operation_type, executions.reference_id] })
-      .returning();
-    const claimSource = claim
-      ? sql`src as (update payment_sources set status = 'PROCESSING', updated_at = ${p('_at')}
-                    where id = ${p('_src_id')} and merchant_id = ${p('_src_merchant_id')} and source_type = ${p('_src_type')}
-                      and status = 'ACTIVE' and total_amount_minor = ${p('_src_total')}::bigint returning id),`
-      : sql``;
-    return sql`with ${claimSource} e as (${insert.getSQL()}),
-         s as (update sessions set status = 'USED', execution_id = (select id from e), used_at = ${p('_at')}, updated_at = ${p('_at')}
-               where id = ${p('_session_id')} and exists (select 1 from e) returning id),
-         ev as (insert into execution_events (execution_id, merchant_id, status, message, detail, created_at)
-                select e.id, e.merchant_id, e.status, ${p('_message')}, ${p('_detail')}::jsonb, ${p('_at')} from e),
-         n as (select pg_notify(${p('_channel')}, json_build_object('merchant_id', e.merchant_id, 'operation_type', e.operation_type,
-                                                              'reference_id', e.reference_id, 'status', e.status)::text) from e)
-       select e.*, (select count(*) from s)::int as _sessions, (select count(*) from n)::int as _notified,
-              ${claim ? sql`(select count(*) from src)::int` : sql`1`} as _claimed from e`;
+export async function startExecutions(ex: Executor, starts: readonly NewStart[], channel: string): Promise<StartResult[]> {
+  if (starts.length === 0) return [];
+  startStatement ??= new Once(() => {
+    const insertList = sql.raw(recordColumnList(executions));
+    const selectList = sql.raw(recordColumnList(executions, 'r'));
+    return sql`with r as materialized (
+          select * from json_populate_recordset(null::executions, ${p('rows')}::json) with ordinality as r
+        ), x as materialized (
+          select * from json_to_recordset(${p('rows')}::json)
+                 as x(_ord bigint, _session_id bigint, _src_id bigint, _src_merchant_id bigint, _src_type text, _src_total bigint,
+                      _card_id bigint, _message text, _detail jsonb, _at timestamptz)
+        ), src as (
+          update payment_sources ps set status = 'PROCESSING', updated_at = x._at
+          from x
+          where ps.id = any(${p('src_ids')}::bigint[]) and ps.id = x._src_id and ps.merchant_id = x._src_merchant_id and ps.source_type = x._src_type
+            and ps.status = 'ACTIVE' and ps.total_amount_minor = x._src_total
+          returning ps.id
+        ), card as (
+          update payment_accounts pa set used_at = x._at from x
+          where pa.id = any(${p('card_ids')}::bigint[]) and pa.id = x._card_id and pa.used_at is null returning pa.id
+        ), e as (
+          insert into executions (${insertList})
+          select ${selectList} from r join x on x._ord = r.ordinality
+          where (x._src_id is null or x._src_id in (select id from src)) and (x._card_id is null or x._card_id in (select id from card))
+          order by r.ordinality
+          on conflict (merchant_id, operation_type, reference_id) do nothing
+          returning *
+        ), s as (
+          update sessions set status = 'USED', execution_id = e.id, used_at = e.created_at, updated_at = e.created_at
+          from e where sessions.id = any(${p('session_ids')}::bigint[]) and sessions.id = e.session_id
+          returning sessions.id
+        ), ev as (
+          insert into execution_events (execution_id, merchant_id, status, message, detail, created_at)
+          select e.id, e.merchant_id, e.status, x._message, x._detail, x._at
+          from e join r on r.merchant_id = e.merchant_id and r.operation_type = e.operation_type and r.reference_id = e.reference_id
+                 join x on x._ord = r.ordinality
+        ), n as (
+          select pg_notify(${p('channel')}, json_build_object('merchant_id', e.merchant_id, 'operation_type', e.operation_type,
+                                                          'reference_id', e.reference_id, 'status', e.status)::text) from e
+        )
+        select x._ord, e.id,
+               coalesce(x._src_id in (select id from src), false) as _src_claimed,
+               coalesce(x._card_id in (select id from card), false) as _card_claimed,
+               (select count(*) from s)::int as _sessions, (select count(*) from n)::int as _notified
+        from x join r on r.ordinality = x._ord
+        left join e on e.merchant_id = r.merchant_id and e.operation_type = r.operation_type and e.reference_id = r.reference_id
+        order by x._ord`;
   });
-  const [raw] = await run(ex, statement, {
-    ...values,
-    _at: event.at,
-    _session_id: session_id,
-    _message: event.message,
-    _detail: JSON.stringify(event.detail),
-    _channel: channel,
-    ...(claim ? { _src_id: claim.id, _src_merchant_id: claim.merchant_id, _src_type: claim.source_type, _src_total: claim.total_amount_minor } : {}),
+  const records = starts.map((st, i) => ({
+    ...tableRecord(executions, { ...st.values, session_id: st.session_id }, EXECUTION_DEFAULTS),
+    _ord: i + 1,
+    _session_id: st.session_id,
+    _src_id: st.source?.id ?? null,
+    _src_merchant_id: st.source?.merchant_id ?? null,
+    _src_type: st.source?.source_type ?? null,
+    _src_total: st.source ? st.source.total_amount_minor.toString() : null,
+    _card_id: st.card_account_id ?? null,
+    _message: st.event.message,
+    _detail: st.event.detail,
+    _at: st.event.at.toISOString(),
+  }));
+  // The target rows by id arrays as well as by the join: the planner then reads them through their
+  // primary keys (a row estimate of 100 from a JSON function would otherwise pick a full scan).
+  const raws = await run(ex, startStatement.get(), {
+    rows: JSON.stringify(records),
+    channel,
+    src_ids: arrayLiteral(starts.flatMap((st) => (st.source ? [st.source.id] : []))),
+    card_ids: arrayLiteral(starts.flatMap((st) => (st.card_account_id !== undefined ? [st.card_account_id] : []))),
+    session_ids: arrayLiteral(starts.map((st) => st.session_id)),
   });
-  if (!raw) return undefined;
-  if (Number(raw._sessions) !== 1) throw new Error('assertion: the execution did not consume its session');
-  return Object.assign(mapRow(executions, raw), { source_claimed: Number(raw._claimed) === 1 });
+  if (raws.length !== starts.length) throw new Error('assertion: the start statement lost a row');
+  // The row as inserted is the values sent and the id the database gave (nothing else of it is
+  // computed by the database), so only the id travels back.
+  const results = raws.map((raw, i) => ({
+    row: raw.id === null || raw.id === undefined ? undefined : insertedRow(starts[i]!, Number(raw.id)),
+    source_claimed: raw._src_claimed === true,
+    card_claimed: raw._card_claimed === true,
+  }));
+  const inserted = results.filter((r) => r.row).length;
+  if (inserted > 0 && Number(raws[0]!._sessions) !== inserted) throw new Error('assertion: an execution did not consume its session');
+  return results;
 }
 
-const moves = new Shaped();
+/** Undo the claims of starts that were not inserted (same transaction: nothing of it was ever visible). */
+export async function undoClaims(ex: Executor, start: NewStart, result: StartResult): Promise<void> {
+  if (result.row) return;
+  if (result.source_claimed && start.source) {
+    await ex.execute(sql`update payment_sources set status = 'ACTIVE', updated_at = ${start.source.updated_at} where id = ${start.source.id} and status = 'PROCESSING'`);
+  }
+  if (result.card_claimed && start.card_account_id !== undefined) {
+    await ex.execute(sql`update payment_accounts set used_at = null where id = ${start.card_account_id}`);
+  }
+}
+
+/** The columns a status move writes: the whole after-state of each, so rows of any shape move in one statement. */
+const MOVE_COLUMNS = [
+  ['status', 'text'],
+  ['provider_transaction_id', 'text'],
+  ['gateway_message', 'text'],
+  ['wallet_message', 'text'],
+  ['requires_action', 'boolean'],
+  ['client_secret', 'text'],
+  ['carrier_status', 'text'],
+  ['next_check_at', 'timestamptz'],
+  ['check_attempts', 'int'],
+  ['initiated_at', 'timestamptz'],
+  ['completed_at', 'timestamptz'],
+  ['failed_at', 'timestamptz'],
+  ['updated_at', 'timestamptz'],
+] as const satisfies readonly (readonly [keyof ExecutionRow, string])[];
+
+export interface Move {
+  id: number;
+  /** The statuses it may move from; a row in none of them (it moved meanwhile) is left alone. */
+  from: readonly string[];
+  /** The row as it is to be after the move (its status-related columns are written). */
+  after: ExecutionRow;
+  event: { message: string | null; detail: unknown };
+  /** A settled collection's source: PROCESSING → PAID (paid) or back to ACTIVE. */
+  source: { id: number; to: 'PAID' | 'ACTIVE'; paid: boolean } | null;
+}
+
+let moveStatement: Once | undefined;
 
 /**
- * Move an execution out of one of `from` with its status event and announcement — one statement.
- * When it settles a collection (COMPLETED), its source moves PROCESSING → PAID in the same
- * statement; when a collection fails, back to ACTIVE. Undefined when it had already moved.
+ * Move executions — one or a batch — out of their `from` statuses with their status events and
+ * announcements, and their sources (a settled collection's invoice or order), in ONE statement.
+ * Returns the moved rows (`source_moved` false when a source was not PROCESSING); a row that had
+ * already moved is absent.
  */
-export async function moveExecution(
-  ex: Executor,
-  id: number,
-  from: readonly string[],
-  values: Partial<NewExecution> & { status: string; updated_at: Date },
-  event: { message: string | null; detail: unknown },
-  source: { id: number; from: 'PROCESSING'; to: 'PAID' | 'ACTIVE'; paid: boolean } | null,
-  channel: string,
-): Promise<ExecutionRow | undefined> {
-  const { shape, set } = placeholders(values);
-  const sourceShape = source ? (source.paid ? 'paid' : 'source') : 'none';
-  const statement = moves.get(`${shape}|${from.length}|${sourceShape}`, () => {
-    const update = ex
-      .update(executions)
-      .set(set as unknown as Partial<NewExecution>)
-      .where(and(eq(executions.id, p('_id')), inArray(executions.status, from.map((_, i) => p(`_from${i}`)))))
-      .returning();
-    const sourceMove = source
-      ? sql`, src as (update payment_sources set status = ${p('_source_to')}, updated_at = ${p('_at')}
-                    ${source.paid ? sql`, paid_at = ${p('_at')}, paid_execution_id = ${p('_id')}` : sql``}
-                    where id = ${p('_source_id')} and status = ${p('_source_from')} and exists (select 1 from x) returning id)`
-      : sql``;
-    return sql`with x as (${update.getSQL()})${sourceMove},
-         ev as (insert into execution_events (execution_id, merchant_id, status, message, detail, created_at)
-                select x.id, x.merchant_id, x.status, ${p('_message')}, ${p('_detail')}::jsonb, ${p('_at')} from x),
-         n as (select pg_notify(${p('_channel')}, json_build_object('merchant_id', x.merchant_id, 'operation_type', x.operation_type,
-                                                              'reference_id', x.reference_id, 'status', x.status)::text) from x)
-       select x.*, ${source ? sql`(select count(*) from src)::int` : sql`1`} as _source_moved, (select count(*) from n)::int as _notified from x`;
+export async function moveExecutions(ex: Executor, moves: readonly Move[], channel: string): Promise<(ExecutionRow & { source_moved: boolean })[]> {
+  if (moves.length === 0) return [];
+  moveStatement ??= new Once(() => {
+    const defs = sql.raw(MOVE_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', '));
+    const sets = sql.raw(MOVE_COLUMNS.map(([c]) => `${c} = x.${c}`).join(', '));
+    return sql`with x as materialized (
+          select * from json_to_recordset(${p('rows')}::json)
+                 as x(id bigint, _from text, ${defs}, _message text, _detail jsonb, _source_id bigint, _source_to text, _source_paid boolean)
+        ), m as (
+          update executions e set ${sets}
+          from x where e.id = any(${p('ids')}::bigint[]) and e.id = x.id and e.status = any(string_to_array(x._from, ','))
+          returning e.*
+        ), src as (
+          update payment_sources ps set status = x._source_to, updated_at = x.updated_at,
+                 paid_at = case when x._source_paid then x.updated_at else ps.paid_at end,
+                 paid_execution_id = case when x._source_paid then x.id else ps.paid_execution_id end
+          from x where ps.id = any(${p('source_ids')}::bigint[]) and ps.id = x._source_id and ps.status = 'PROCESSING' and x.id in (select id from m)
+          returning ps.id
+        ), ev as (
+          insert into execution_events (execution_id, merchant_id, status, message, detail, created_at)
+          select m.id, m.merchant_id, m.status, x._message, x._detail, x.updated_at from m join x on x.id = m.id
+        ), n as (
+          select pg_notify(${p('channel')}, json_build_object('merchant_id', m.merchant_id, 'operation_type', m.operation_type,
+                                                          'reference_id', m.reference_id, 'status', m.status)::text) from m
+        )
+        select m.id, coalesce(m.source_id in (select id from src), false) as _source_moved, (select count(*) from n)::int as _notified from m`;
   });
-  const fromValues = Object.fromEntries(from.map((f, i) => [`_from${i}`, f]));
-  const [raw] = await run(ex, statement, {
-    ...values,
-    ...fromValues,
-    _id: id,
-    _at: values.updated_at,
-    _message: event.message,
-    _detail: JSON.stringify(event.detail),
-    _channel: channel,
-    ...(source ? { _source_to: source.to, _source_id: source.id, _source_from: source.from } : {}),
+  const records = moves.map((mv) => {
+    if (mv.after.id !== mv.id) throw new Error('assertion: a move names another row');
+    const r: Record<string, unknown> = { id: mv.id, _from: mv.from.join(',') };
+    for (const [c] of MOVE_COLUMNS) r[c] = jsonValue(mv.after[c] ?? null);
+    r._message = mv.event.message;
+    r._detail = mv.event.detail;
+    r._source_id = mv.source?.id ?? null;
+    r._source_to = mv.source?.to ?? null;
+    r._source_paid = mv.source?.paid ?? false;
+    return r;
   });
-  if (!raw) return undefined;
-  return Object.assign(mapRow(executions, raw), { source_moved: Number(raw._source_moved) === 1 });
+  const raws = await run(ex, moveStatement.get(), {
+    rows: JSON.stringify(records),
+    channel,
+    ids: arrayLiteral(moves.map((mv) => mv.id)),
+    source_ids: arrayLiteral(moves.flatMap((mv) => (mv.source ? [mv.source.id] : []))),
+  });
+  // A moved row is what the caller said it would be after the move (the columns written are exactly
+  // its status columns; the others were read under the row lock): only ids travel back.
+  const byId = new Map(moves.map((mv) => [mv.id, mv.after]));
+  return raws.map((raw) => {
+    const after = byId.get(Number(raw.id));
+    if (!after) throw new Error('assertion: the move statement moved a row it was not given');
+    return { ...after, source_moved: raw._source_moved === true };
+  });
 }
 
-/** Lock an execution for settlement, with what settlement needs to know of its merchant. */
 let lockForSettlement: Once | undefined;
 
-export async function lockExecutionForSettlement(ex: Executor, id: number): Promise<{ row: ExecutionRow; webhooks_enabled: boolean } | undefined> {
-  lockForSettlement ??= new Once(() => sql`select e.*, m.webhooks_enabled as _webhooks from executions e join merchants m on m.id = e.merchant_id where e.id = ${p('id')} for update of e`);
-  const [raw] = await run(ex, lockForSettlement.get(), { id });
-  return raw ? { row: mapRow(executions, raw), webhooks_enabled: raw._webhooks === true } : undefined;
+/** Lock executions for settlement (in id order), with what settlement needs to know of their merchants. */
+export async function lockExecutionsForSettlement(ex: Executor, ids: readonly number[]): Promise<Map<number, { row: ExecutionRow; webhooks_enabled: boolean }>> {
+  lockForSettlement ??= new Once(
+    () => sql`select e.*, m.webhooks_enabled as _webhooks from executions e join merchants m on m.id = e.merchant_id
+              where e.id = any(${p('ids')}::bigint[]) order by e.id for update of e`,
+  );
+  const found = new Map<number, { row: ExecutionRow; webhooks_enabled: boolean }>();
+  if (ids.length === 0) return found;
+  for (const raw of await run(ex, lockForSettlement.get(), { ids: arrayLiteral(ids) })) {
+    const row = mapRow(executions, raw);
+    found.set(row.id, { row, webhooks_enabled: raw._webhooks === true });
+  }
+  return found;
 }

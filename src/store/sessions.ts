@@ -1,6 +1,6 @@
 /** Queries for sessions (payment intent before money moves). */
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
-import { type Executor, mapRow, rows } from './db.js';
+import { arrayLiteral, type Executor, mapRow, rows } from './db.js';
 import type { PaymentAccountRow } from './payment-accounts.js';
 import { paymentAccounts, paymentSources, sessions } from './schema.js';
 import type { SourceRow } from './sources.js';
@@ -59,36 +59,55 @@ function joined<T extends typeof paymentAccounts | typeof paymentSources>(table:
   return mapRow(table, Object.fromEntries(names.map((c) => [c, raw[`${prefix}${c}`]])));
 }
 
+export interface LockedSession {
+  session: SessionRow;
+  merchant_type: string;
+  webhooks_enabled: boolean;
+  account: PaymentAccountRow | null;
+  source: SourceRow | null;
+}
+
 /**
- * Lock a session for the execution that consumes it, with its merchant's type and webhook flag,
- * its source as it stands (a checkout's invoice or order; not locked — a collection claims it in
- * the statement that starts the execution) and — when `account_id` is given — the merchant's
- * payment account of that id (null when there is none), in one round trip. Only the session row
- * is locked.
+ * Lock sessions for the executions that consume them — one request's, or a whole batch's — each
+ * with its merchant's type and webhook flag, its source as it stands (a checkout's invoice or
+ * order; not locked — a collection claims it in the statement that starts the execution) and,
+ * when an account id is given, the merchant's payment account of that id (null when there is
+ * none), in one round trip. Only the session rows are locked, in id order (two batches never wait
+ * for each other in a cycle). A session that is not the merchant's is simply absent.
  */
-export async function lockSessionForExecution(
+export async function lockSessionsForExecution(
   ex: Executor,
-  merchant_id: number,
-  id: number,
-  account_id: number | null = null,
-): Promise<{ session: SessionRow; merchant_type: string; webhooks_enabled: boolean; account: PaymentAccountRow | null; source: SourceRow | null } | undefined> {
+  wanted: readonly { merchant_id: number; session_id: number; account_id: number | null }[],
+): Promise<Map<number, LockedSession>> {
   lockForExecution ??= new Once(() => {
     const pa = sql.raw(accountColumns().map((c) => `pa."${c}" as "${ACCOUNT_PREFIX}${c}"`).join(', '));
     const ps = sql.raw(sourceColumns().map((c) => `ps."${c}" as "${SOURCE_PREFIX}${c}"`).join(', '));
     return sql`select s.*, m.type as _merchant_type, m.webhooks_enabled as _webhooks, ${pa}, ${ps}
-        from sessions s join merchants m on m.id = s.merchant_id
-        left join payment_accounts pa on pa.id = ${sql.placeholder('account_id')}::bigint and pa.merchant_id = s.merchant_id
+        from unnest(${sql.placeholder('session_ids')}::bigint[], ${sql.placeholder('merchant_ids')}::bigint[], ${sql.placeholder('account_ids')}::bigint[])
+             as r(session_id, merchant_id, account_id)
+        join sessions s on s.id = r.session_id and s.merchant_id = r.merchant_id and s.id = any(${sql.placeholder('session_ids')}::bigint[])
+        join merchants m on m.id = s.merchant_id
+        left join payment_accounts pa on pa.id = r.account_id and pa.merchant_id = s.merchant_id
         left join payment_sources ps on ps.id = s.source_id and ps.merchant_id = s.merchant_id and ps.source_type = s.source_type
-        where s.id = ${sql.placeholder('id')} and s.merchant_id = ${sql.placeholder('merchant_id')}
+        order by s.id
         for update of s`;
   });
-  const [raw] = await run(ex, lockForExecution.get(), { id, merchant_id, account_id });
-  if (!raw) return undefined;
-  return {
-    session: mapRow(sessions, raw),
-    merchant_type: String(raw._merchant_type),
-    webhooks_enabled: raw._webhooks === true,
-    account: joined(paymentAccounts, accountColumns(), ACCOUNT_PREFIX, raw),
-    source: joined(paymentSources, sourceColumns(), SOURCE_PREFIX, raw),
-  };
+  const found = new Map<number, LockedSession>();
+  if (wanted.length === 0) return found;
+  const raws = await run(ex, lockForExecution.get(), {
+    session_ids: arrayLiteral(wanted.map((w) => w.session_id)),
+    merchant_ids: arrayLiteral(wanted.map((w) => w.merchant_id)),
+    account_ids: arrayLiteral(wanted.map((w) => w.account_id ?? 0)), // ids start at 1: 0 joins nothing
+  });
+  for (const raw of raws) {
+    const session = mapRow(sessions, raw);
+    found.set(session.id, {
+      session,
+      merchant_type: String(raw._merchant_type),
+      webhooks_enabled: raw._webhooks === true,
+      account: joined(paymentAccounts, accountColumns(), ACCOUNT_PREFIX, raw),
+      source: joined(paymentSources, sourceColumns(), SOURCE_PREFIX, raw),
+    });
+  }
+  return found;
 }

@@ -132,6 +132,50 @@ for (const backend of backends()) {
         assert.equal(ok(await m.api.get(`/v1/status/collection/${ref}`)).status, 'COMPLETED');
       });
 
+      it('answers collections that start together each on its own: refusals stay with their request, one invoice and one card attempt pay once', async () => {
+        // Requests that arrive together start in one transaction (group commit): what one of them
+        // gets wrong must not touch the others, and two that race for one invoice or one card
+        // attempt must leave exactly one payment.
+        const m = await h.merchant();
+        const account = await paymentAccount(m, { number: msisdn('000') });
+        const invoices = [];
+        for (let i = 0; i < 6; i++) invoices.push(await publishedInvoice(m, { items: [{ amount: 10 }] }));
+        const sessions = [];
+        for (const inv of invoices) sessions.push(await checkoutSession(m, inv));
+        const shared = await publishedInvoice(m, { items: [{ amount: 7 }] });
+        const twins = [await checkoutSession(m, shared), await checkoutSession(m, shared)];
+        const wrongCurrency = await checkoutSession(m, await publishedInvoice(m, { items: [{ amount: 3 }] }));
+        const card = await paymentAccount(m, { method: 'CREDIT_CARD' });
+        const cardSessions = [await checkoutSession(m, await publishedInvoice(m)), await checkoutSession(m, await publishedInvoice(m))];
+        const before = await wallet(m.api, 'USD');
+        const executionsBefore = await count(h, 'executions');
+
+        const [good, unknown, currency, twinAnswers, cardAnswers] = await Promise.all([
+          Promise.all(sessions.map((s) => collect(m, s, account))),
+          collect(m, 999_999, account),
+          collect(m, wrongCurrency, account, 'RWF'),
+          Promise.all(twins.map((s) => collect(m, s, account))),
+          Promise.all(cardSessions.map((s) => collect(m, s, card))),
+        ]);
+        for (const r of good) assert.equal(ok(r).status, 'COMPLETED');
+        refusedAt(unknown, 'body.session_id', /not found/);
+        refusedAt(currency, 'body.currency', /pays in USD or LRD/);
+        const paidTwin = twinAnswers.filter((r) => r.status === 200);
+        assert.equal(paidTwin.length, 1, twinAnswers.map((r) => r.text).join(' | '));
+        assert.equal(paidTwin[0]!.body.status, 'COMPLETED');
+        refusedAt(twinAnswers.find((r) => r.status !== 200)!, 'body.session_id', /payment in progress|already paid/);
+        const cardOk = cardAnswers.filter((r) => r.status === 200);
+        assert.equal(cardOk.length, 1, cardAnswers.map((r) => r.text).join(' | '));
+        assert.equal(cardOk[0]!.body.requires_action, true);
+        refusedAt(cardAnswers.find((r) => r.status !== 200)!, 'body.payment_account_id', /one attempt/);
+
+        assert.equal(await count(h, 'executions'), executionsBefore + 6 + 1 + 1, 'six invoices, one twin, one card attempt');
+        const after = await wallet(m.api, 'USD');
+        assert.equal(cents(after.available_balance) - cents(before.available_balance), 6 * 1000 + 700);
+        const src = ok(await m.api.get('/v1/status/source', { source_type: 'INVOICE', source_id: shared.id }));
+        assert.equal(src.status, 'PAID');
+      });
+
       it('stays PROCESSING while the payer approves, then completes when the carrier says so', async () => {
         const m = await h.merchant();
         const inv = await publishedInvoice(m);

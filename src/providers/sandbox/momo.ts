@@ -5,31 +5,71 @@
  * `sandbox_carrier_txns` — the carrier's side of the wire — so they survive our restarts.
  */
 import { randomBytes } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../store/db.js';
 import { sandboxCarrierTxns } from '../../store/schema.js';
 import { type CarrierCallback, type CarrierConnector, type CarrierOperation, type CarrierRequest, type CarrierResult, CarrierUnavailable } from '../types.js';
 import { enqueueJob } from '../../store/jobs.js';
-import { insertRow } from '../../store/statement.js';
+import { insertRecords } from '../../store/statement.js';
+import { GroupCommit, type Outcome } from '../../store/group-commit.js';
 
 export const SANDBOX_CALLBACK_QUEUE = 'sandbox.callback';
 import { FAILURE_MESSAGES, momoScenario } from './scenarios.js';
 
 type TxnRow = typeof sandboxCarrierTxns.$inferSelect;
+type TxnInsert = typeof sandboxCarrierTxns.$inferInsert;
+
+/** How the carrier's records are written: one insert for the requests that arrive together. */
+export interface SandboxRecordOptions {
+  batch_max: number;
+  concurrency: number;
+}
 
 export class SandboxMomo implements CarrierConnector {
   readonly gateway = 'PAWAPAY' as const;
   /** Keys whose one transient 503 was already served (scenario 050). */
   private readonly failedOnce = new Set<string>();
+  /**
+   * The carrier's own records, written like a carrier's database would be under load: the
+   * requests that arrive together are inserted by one statement (one commit). Each request gets
+   * its answer after that commit — the record is durable before the carrier answers.
+   */
+  private readonly records: GroupCommit<TxnInsert, { row: TxnRow; fresh: boolean }>;
 
   constructor(
     private readonly database: Database,
     private readonly clock: Clock,
     /** Multiplies every scenario delay (SANDBOX_TIME_SCALE): demos and black-box tests run faster. */
     private readonly time_scale = 1,
+    batching: SandboxRecordOptions = { batch_max: 64, concurrency: 2 },
   ) {
     if (!(time_scale > 0)) throw new Error('assertion: SANDBOX_TIME_SCALE must be positive');
+    this.records = new GroupCommit((rows) => this.insertBatch(rows), {
+      name: 'sandbox carrier records',
+      batch_max: batching.batch_max,
+      concurrency: database.kind === 'pglite' ? 1 : batching.concurrency,
+      queue_max: 10_000,
+    });
+  }
+
+  /** Insert the records of one batch; a key already known (a retry, or twice in the batch) answers its existing record. */
+  private async insertBatch(rows: readonly TxnInsert[]): Promise<Outcome<{ row: TxnRow; fresh: boolean }>[]> {
+    const first = new Map<string, TxnInsert>();
+    for (const r of rows) if (!first.has(r.key)) first.set(r.key, r);
+    const written = await insertRecords(this.database.db, sandboxCarrierTxns, [...first.values()], { conflict_target: ['key'], returning: 'key' });
+    // A record inserted is the values sent (the table computes nothing of its own).
+    const inserted = new Map(written.map(({ key }) => [key, { client_secret: null, detail: null, ...first.get(key)! } as TxnRow]));
+    const missing = [...first.keys()].filter((k) => !inserted.has(k));
+    const existing = new Map(
+      missing.length ? (await this.database.db.select().from(sandboxCarrierTxns).where(inArray(sandboxCarrierTxns.key, missing))).map((r) => [r.key, r]) : [],
+    );
+    return rows.map((r) => {
+      const fresh = inserted.get(r.key);
+      if (fresh && first.get(r.key) === r) return { ok: true, value: { row: fresh, fresh: true } };
+      const row = fresh ?? existing.get(r.key);
+      return row ? { ok: true, value: { row, fresh: false } } : { ok: false, error: new Error(`assertion: sandbox record ${r.key} neither inserted nor found`) };
+    });
   }
 
   async initiate(req: CarrierRequest): Promise<CarrierResult> {
@@ -44,7 +84,7 @@ export class SandboxMomo implements CarrierConnector {
     const now = this.clock.now();
     const rejected = scenario.initiate === 'reject';
     const failure_code = rejected && req.operation === 'payout' ? 'RECIPIENT_NOT_FOUND' : scenario.failure_code ?? null;
-    const row: typeof sandboxCarrierTxns.$inferInsert = {
+    const row: TxnInsert = {
       key: req.idempotency_key,
       gateway: this.gateway,
       operation: req.operation,
@@ -63,8 +103,9 @@ export class SandboxMomo implements CarrierConnector {
       updated_at: now,
     };
     // Same key again: the carrier deduplicates (MTN answers 409 on a reused reference; pawaPay reports DUPLICATE_IGNORED).
-    const fresh = await insertRow(this.database.db, sandboxCarrierTxns, row, { onConflictDoNothing: true });
-    if (!fresh) return this.view((await this.find(req.idempotency_key))!);
+    const written = await this.records.submit(row);
+    if (!written.fresh) return this.view(written.row);
+    const fresh = written.row;
     if (fresh.final_at && scenario.initiate !== 'complete_now' && scenario.initiate !== 'reject') {
       // The carrier's callbacks, as jobs due when the transaction finalises (MTN sends one, never retried).
       for (let n = 1; n <= scenario.callbacks; n++) {

@@ -8,7 +8,8 @@
  *   - the statement log of five executions, to count round trips.
  * Knobs: PROBE_N (sequential, 200), PROBE_C (connections, 32), PROBE_SECONDS (5),
  * PROBE_EXEC_SECONDS (the concurrent execution run; PROBE_SECONDS), PROBE_MERCHANTS (1: one hot wallet), PROBE_SOCKET=1 (Unix socket instead of TCP),
- * PROBE_PROFILE_DIR=dir (--cpu-prof of the server into dir).
+ * PROBE_PROFILE_DIR=dir (--cpu-prof of the server into dir), PROBE_EXPLAIN_MS=n (print the plans of
+ * statements slower than n ms during the concurrent run, one per statement text, from auto_explain).
  * Then the same CPU split for GET /v1/status/collection/{reference_id} (autocannon, PROBE_C connections).
  */
 import { execSync } from 'node:child_process';
@@ -26,12 +27,21 @@ const N = Number(process.env.PROBE_N ?? 200);
 const pgServer = await startTempPostgres({ fsync: true });
 const first = new pg.Client({ connectionString: pgServer.url });
 await first.connect();
-await first.query(`alter system set shared_preload_libraries = 'pg_stat_statements'`);
+await first.query(`alter system set shared_preload_libraries = pg_stat_statements, auto_explain`);
+const EXPLAIN_MS = process.env.PROBE_EXPLAIN_MS;
 await first.end();
 pgServer.restart('fast');
 const admin = new pg.Client({ connectionString: pgServer.url });
 await admin.connect();
 await admin.query('create database probe');
+await admin.query('alter system set pg_stat_statements.track_planning = on');
+await admin.query('select pg_reload_conf()');
+if (EXPLAIN_MS) {
+  // auto_explain: the plan (with actual rows and times) of every statement slower than this, in the server log.
+  await admin.query(`alter system set auto_explain.log_min_duration = '${Number(EXPLAIN_MS)}ms'`);
+  await admin.query(`alter system set auto_explain.log_analyze = on`);
+  await admin.query('select pg_reload_conf()');
+}
 const url = process.env.PROBE_SOCKET ? `postgres://postgres@/probe?host=${encodeURIComponent(pgServer.dir)}&port=${pgServer.port}` : withDatabase(pgServer.url, 'probe');
 const setup = await openSetupServer({ DATABASE_URL: url });
 const templates = [];
@@ -58,6 +68,8 @@ const cpuOf = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 };
+/** Kernel time alone (system calls: socket reads and writes). */
+const sysOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[12]) / 100;
 const pgPids = () => execSync('pgrep -u postgres postgres || true', { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
 const pgCpu = () => pgPids().reduce((a, p) => { try { return a + cpuOf(p); } catch { return a; } }, 0);
 const times: number[] = [];
@@ -76,7 +88,7 @@ await statsDb.query('create extension if not exists pg_stat_statements');
 await statsDb.query('select pg_stat_statements_reset()');
 const EXEC_SECONDS = Number(process.env.PROBE_EXEC_SECONDS ?? SECONDS);
 const feed2 = await prepareFeed(db, templates, Math.max(4000, EXEC_SECONDS * 1000));
-const s0 = cpuOf(server.child.pid!), p0 = pgCpu(), self0 = process.cpuUsage();
+const s0 = cpuOf(server.child.pid!), sys0 = sysOf(server.child.pid!), p0 = pgCpu(), self0 = process.cpuUsage();
 const t0 = performance.now();
 let done = 0;
 await Promise.all(Array.from({ length: C }, async () => {
@@ -90,11 +102,24 @@ await Promise.all(Array.from({ length: C }, async () => {
 }));
 const wall = (performance.now() - t0) / 1000;
 const su = process.cpuUsage(self0);
-console.log(`concurrent ${C}: ${(done / wall).toFixed(0)}/s; per execution: server CPU ${((cpuOf(server.child.pid!) - s0) * 1000 / done).toFixed(2)} ms, postgres CPU ${((pgCpu() - p0) * 1000 / done).toFixed(2)} ms, client CPU ${(((su.user + su.system) / 1000) / done).toFixed(2)} ms`);
+console.log(`concurrent ${C}: ${(done / wall).toFixed(0)}/s; per execution: server CPU ${((cpuOf(server.child.pid!) - s0) * 1000 / done).toFixed(2)} ms (kernel ${((sysOf(server.child.pid!) - sys0) * 1000 / done).toFixed(2)}), postgres CPU ${((pgCpu() - p0) * 1000 / done).toFixed(2)} ms, client CPU ${(((su.user + su.system) / 1000) / done).toFixed(2)} ms`);
 
-const top = await statsDb.query(`select calls, round(total_exec_time::numeric, 1) as total_ms, round((total_exec_time / greatest(calls, 1))::numeric, 3) as mean_ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 140) as q from pg_stat_statements order by total_exec_time desc limit 25`);
+const top = await statsDb.query(`select calls, round(total_exec_time::numeric, 1) as total_ms, round((total_exec_time / greatest(calls, 1))::numeric, 3) as mean_ms,
+  round((total_plan_time / greatest(calls, 1))::numeric, 3) as plan_ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 130) as q from pg_stat_statements order by total_exec_time + total_plan_time desc limit 25`);
+console.log('  calls  exec ms  mean ms  plan ms    rows  statement');
 console.log(`executions done: ${done}`);
-for (const r of top.rows) console.log(String(r.calls).padStart(7), String(r.total_ms).padStart(9), String(r.mean_ms).padStart(8), String(r.rows).padStart(7), r.q);
+console.log((await (await fetch(server.url + '/metrics')).text()).split('\n').filter((l) => l && !l.startsWith('#')).join('\n'));
+for (const r of top.rows) console.log(String(r.calls).padStart(7), String(r.total_ms).padStart(9), String(r.mean_ms).padStart(8), String(r.plan_ms).padStart(8), String(r.rows).padStart(7), r.q);
+if (EXPLAIN_MS) {
+  const log = readFileSync(join(pgServer.dir, 'server.log'), 'utf8');
+  const seen = new Set<string>();
+  for (const block of log.split(/\n(?=\S)/).filter((b) => b.includes('plan:'))) {
+    const text = /Query Text: (.{0,80})/.exec(block)?.[1] ?? '';
+    if (seen.has(text)) continue;
+    seen.add(text);
+    console.log(block.slice(0, 6000));
+  }
+}
 
 // Status GET: the same CPU split for GET /v1/status/collection/{reference_id} over the acked executions.
 await statsDb.query('select pg_stat_statements_reset()');

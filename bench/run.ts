@@ -23,6 +23,7 @@ import { collectionTemplate, type CollectionTemplate, openSetupServer } from '..
 import type { MerchantFixture } from '../test/helpers/merchants.js';
 import { freePort, loadEnv, REPO_ROOT, type ServerProcess, startServerProcess } from '../test/helpers/processes.js';
 import { answeredNote, countPostings, loadLedgerHistory, prepareFeed, verifyCollections, type LedgerCheck } from './lib/collections.js';
+import { cpuMeter } from './lib/cpu.js';
 import { cannon, type LoadResult, paced, type Req } from './lib/load.js';
 import { createPgbenchSchema, pgbench, type PgbenchResult } from './lib/pgbench.js';
 import { type Figures, goalLines, goals, loadRow, pgbenchRow, table } from './lib/report.js';
@@ -170,7 +171,9 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
 
     log(`api: (2) collections over ${templates.length} merchants, ${o.seconds} s, ${o.connections} connections (warm-up ran ${estimate}/s)`);
     const feed = await prepareFeed(db, templates, Math.ceil(estimate * o.seconds * 2) + o.connections);
+    const execCpu = cpuMeter(server.child.pid!);
     f.exec = await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, amount: feed.remaining, next: feed.next, onResponse: feed.onResponse });
+    f.exec.cpu = execCpu(f.exec.responses);
     checks.executions = await verifyCollections(db, feed.acked);
     out.executions = { ...f.exec, answered: feed.answered, error_samples: feed.errorSamples, ledger_check: checks.executions };
     notes.exec = answeredNote(feed);
@@ -207,7 +210,9 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
 
     log(`api: (3) collections on ONE merchant (hot wallet), ${o.seconds} s`);
     const hotFeed = await prepareFeed(db, [templates[0]!], Math.ceil(Math.max(f.exec.ok_rps, 50) * o.seconds * 1.5) + o.connections);
+    const hotCpu = cpuMeter(server.child.pid!);
     f.hot = await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, amount: hotFeed.remaining, next: hotFeed.next, onResponse: hotFeed.onResponse });
+    f.hot.cpu = hotCpu(f.hot.responses);
     checks.hot_wallet = await verifyCollections(db, hotFeed.acked);
     out.hot_wallet = { ...f.hot, answered: hotFeed.answered, error_samples: hotFeed.errorSamples, ledger_check: checks.hot_wallet };
     notes.hot = answeredNote(hotFeed);

@@ -42,6 +42,8 @@ export interface LoadResult {
   rate?: number;
   /** The generator ran dry before the time was up (fixtures for fewer requests than the server could take). */
   exhausted: boolean;
+  /** CPU per request by process, where the run measured it (bench/lib/cpu.ts). */
+  cpu?: { server_ms: number; postgres_ms: number; client_ms: number };
 }
 
 export function summarize(samples: number[]): LatencySummary {

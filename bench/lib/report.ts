@@ -21,6 +21,7 @@ export function loadRow(name: string, r: LoadResult | undefined, note = ''): Row
     r.errors ? `${r.errors} errors` : '',
     r.timeouts ? `${r.timeouts} timeouts` : '',
     r.exhausted ? 'fixtures ran out' : '',
+    r.cpu ? `CPU/req server ${r.cpu.server_ms} ms, PostgreSQL ${r.cpu.postgres_ms} ms, load generator ${r.cpu.client_ms} ms` : '',
   ].filter(Boolean);
   return { name, rps: r.ok_rps, p50_ms: r.latency.p50_ms, p99_ms: r.latency.p99_ms, max_ms: r.latency.max_ms, note: [note, ...extra].filter(Boolean).join('; ') };
 }

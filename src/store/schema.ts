@@ -129,8 +129,8 @@ export const ledgerTransactions = pgTable(
     created_at: createdAt(),
   },
   (t) => [
-    index('ledger_transactions_execution_idx').on(t.execution_id),
-    // One posting set per (execution, kind): a retried settlement cannot post twice.
+    // One posting set per (execution, kind): a retried settlement cannot post twice. It also
+    // serves every lookup by execution (an equality on execution_id implies "is not null").
     uniqueIndex('ledger_transactions_execution_kind_key')
       .on(t.execution_id, t.kind)
       .where(sql`${t.execution_id} is not null`),
@@ -530,7 +530,8 @@ export const executions = pgTable(
     uniqueIndex('executions_reference_key').on(t.merchant_id, t.operation_type, t.reference_id),
     index('executions_merchant_idx').on(t.merchant_id, t.id),
     index('executions_open_idx').on(t.next_check_at).where(sql`${t.status} in ('PENDING', 'PROCESSING')`),
-    index('executions_original_idx').on(t.original_execution_id),
+    // Refunds by the collection they return money from; only refunds have one (no entry for the rest).
+    index('executions_original_idx').on(t.original_execution_id).where(sql`${t.original_execution_id} is not null`),
     uniqueIndex('executions_carrier_key').on(t.carrier_key),
     check('executions_status_check', sql`${t.status} in ('PENDING', 'PROCESSING', 'COMPLETED', 'FAILED')`),
     check('executions_operation_check', sql`${t.operation_type} in ('COLLECTION', 'PAYOUT', 'TRANSFER', 'REFUND')`),
@@ -582,7 +583,6 @@ export const sandboxCarrierTxns = pgTable(
     created_at: createdAt(),
     updated_at: updatedAt(),
   },
-  (t) => [index('sandbox_carrier_txns_due_idx').on(t.final_at)],
 );
 
 // ---------------------------------------------------------------------------------------------

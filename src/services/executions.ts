@@ -12,8 +12,8 @@
  */
 import { CURRENCIES_OF_COUNTRY, GATEWAY_OF_METHOD, COUNTRY_OF_METHOD, type FeeBearer, type OperationType, type OwnerType, type PaymentMethod } from '../domain/enums.js';
 import { DomainError, forbidden, invalid } from '../domain/errors.js';
-import { isFinal, requestFingerprint, reservePostings, transferPostings } from '../domain/executions.js';
-import type { ExecutionStatus, SessionKind, SourceType } from '../domain/enums.js';
+import { requestFingerprint, reservePostings, transferPostings } from '../domain/executions.js';
+import type { SessionKind, SourceType } from '../domain/enums.js';
 import { formatMinor, parseDecimal } from '../domain/money.js';
 import { convertMinor, type Price } from '../domain/pricing.js';
 import { InsufficientFunds, MerchantAccount, PlatformAccount, postTransaction } from '../ledger/ledger.js';
@@ -22,9 +22,8 @@ import { type ExecutionRow, findExecution, findExecutionByReference, type Move, 
 import { type Outcome, rounds } from '../store/group-commit.js';
 import { findMerchant, reservePasscodeAttempt, updateMerchant } from '../store/merchants.js';
 import { findCounterparty } from '../store/counterparties.js';
-import type { PaymentAccountRow } from '../store/payment-accounts.js';
 import { findSource, type SourceRow } from '../store/sources.js';
-import { lockSessionsForExecution, type SessionRow } from '../store/sessions.js';
+import { type LockedAccount, type LockedSource, lockSessionsForExecution, type SessionRow } from '../store/sessions.js';
 import { findWallet, findWalletForCurrency } from '../store/wallets.js';
 import type { AuthContext } from './auth.js';
 import { verifySecret } from './crypto.js';
@@ -64,9 +63,9 @@ function duplicate(op: OperationType, reference_id: string): DomainError {
 export interface PlanContext {
   session: SessionRow;
   /** The payment account the request names, read with the session lock (null: none of this merchant's). */
-  account: PaymentAccountRow | null;
+  account: LockedAccount | null;
   /** The session's source as read with the lock (not locked; a collection claims it when it starts). */
-  source: SourceRow | null;
+  source: LockedSource | null;
   merchant_type: OwnerType;
   now: Date;
 }
@@ -364,7 +363,7 @@ export async function executeCollection(
     }
     // The source as read with the session lock; the statement that starts the execution claims it
     // (ACTIVE → PROCESSING, same total), so a payment racing for it is refused there.
-    const refused = (current: SourceRow | null | undefined): DomainError => {
+    const refused = (current: Pick<SourceRow, 'number' | 'status'> | null | undefined): DomainError => {
       if (!current) return invalid(['body', 'session_id'], `the session's ${session.source_type?.toLowerCase()} no longer exists`, 'value_error.not_found');
       const why: Record<string, string> = { PROCESSING: 'has a payment in progress', PAID: 'is already paid', CANCELED: 'is canceled', IDLE: 'is not published' };
       return invalid(['body', 'session_id'], `${current.number} ${why[current.status] ?? `is ${current.status}`}`, 'value_error.state');

@@ -1,6 +1,6 @@
 /** Queries for sessions (payment intent before money moves). */
-import { and, eq, getTableColumns, sql } from 'drizzle-orm';
-import { arrayLiteral, type Executor, mapRow, rows } from './db.js';
+import { and, type Column, eq, getTableColumns, sql } from 'drizzle-orm';
+import { arrayLiteral, type Executor, mapRow } from './db.js';
 import type { PaymentAccountRow } from './payment-accounts.js';
 import { paymentAccounts, paymentSources, sessions } from './schema.js';
 import type { SourceRow } from './sources.js';
@@ -47,24 +47,43 @@ export async function findSession(ex: Executor, merchant_id: number, id: number)
 let lockForExecution: Once | undefined;
 const ACCOUNT_PREFIX = '_pa_';
 const SOURCE_PREFIX = '_ps_';
-let accountColumnNames: string[] | undefined;
-let sourceColumnNames: string[] | undefined;
-const accountColumns = () => (accountColumnNames ??= Object.values(getTableColumns(paymentAccounts)).map((c) => c.name));
-const sourceColumns = () => (sourceColumnNames ??= Object.values(getTableColumns(paymentSources)).map((c) => c.name));
 
-/** The columns of a joined row, read back under their own names (undefined when the join found none). */
-function joined<T extends typeof paymentAccounts | typeof paymentSources>(table: T, names: string[], prefix: string, raw: Record<string, unknown>): T['$inferSelect'] | null {
+/** What an execution's plan reads of its payment account and source (the lock statement reads only these). */
+const LOCKED_ACCOUNT_KEYS = ['id', 'is_active', 'operation_type', 'method', 'account_number', 'used_at'] as const;
+const LOCKED_SOURCE_KEYS = ['id', 'status', 'number', 'source_type', 'currency', 'total_amount_minor', 'fee_bearer', 'updated_at'] as const;
+export type LockedAccount = Pick<PaymentAccountRow, (typeof LOCKED_ACCOUNT_KEYS)[number]>;
+export type LockedSource = Pick<SourceRow, (typeof LOCKED_SOURCE_KEYS)[number]>;
+
+type Picked = { key: string; name: string; column: Column }[];
+const picked = new WeakMap<object, Picked>();
+function pick(table: typeof paymentAccounts | typeof paymentSources, keys: readonly string[]): Picked {
+  let p = picked.get(table);
+  if (!p) {
+    const cols = getTableColumns(table) as Record<string, Column>;
+    picked.set(table, (p = keys.map((key) => ({ key, name: cols[key]!.name, column: cols[key]! }))));
+  }
+  return p;
+}
+const selectList = (cols: Picked, alias: string, prefix: string) => cols.map((c) => `${alias}."${c.name}" as "${prefix}${c.name}"`).join(', ');
+
+/** The picked columns of a joined row, through each column's own mapping (null when the join found none). */
+function joined<T>(cols: Picked, prefix: string, raw: Record<string, unknown>): T | null {
   const id = raw[`${prefix}id`];
   if (id === null || id === undefined) return null;
-  return mapRow(table, Object.fromEntries(names.map((c) => [c, raw[`${prefix}${c}`]])));
+  const out: Record<string, unknown> = {};
+  for (const { key, name, column } of cols) {
+    const v = raw[`${prefix}${name}`];
+    out[key] = v === null || v === undefined ? null : column.mapFromDriverValue(v);
+  }
+  return out as T;
 }
 
 export interface LockedSession {
   session: SessionRow;
   merchant_type: string;
   webhooks_enabled: boolean;
-  account: PaymentAccountRow | null;
-  source: SourceRow | null;
+  account: LockedAccount | null;
+  source: LockedSource | null;
 }
 
 /**
@@ -80,8 +99,8 @@ export async function lockSessionsForExecution(
   wanted: readonly { merchant_id: number; session_id: number; account_id: number | null }[],
 ): Promise<Map<number, LockedSession>> {
   lockForExecution ??= new Once(() => {
-    const pa = sql.raw(accountColumns().map((c) => `pa."${c}" as "${ACCOUNT_PREFIX}${c}"`).join(', '));
-    const ps = sql.raw(sourceColumns().map((c) => `ps."${c}" as "${SOURCE_PREFIX}${c}"`).join(', '));
+    const pa = sql.raw(selectList(pick(paymentAccounts, LOCKED_ACCOUNT_KEYS), 'pa', ACCOUNT_PREFIX));
+    const ps = sql.raw(selectList(pick(paymentSources, LOCKED_SOURCE_KEYS), 'ps', SOURCE_PREFIX));
     return sql`select s.*, m.type as _merchant_type, m.webhooks_enabled as _webhooks, ${pa}, ${ps}
         from unnest(${sql.placeholder('session_ids')}::bigint[], ${sql.placeholder('merchant_ids')}::bigint[], ${sql.placeholder('account_ids')}::bigint[])
              as r(session_id, merchant_id, account_id)
@@ -105,8 +124,8 @@ export async function lockSessionsForExecution(
       session,
       merchant_type: String(raw._merchant_type),
       webhooks_enabled: raw._webhooks === true,
-      account: joined(paymentAccounts, accountColumns(), ACCOUNT_PREFIX, raw),
-      source: joined(paymentSources, sourceColumns(), SOURCE_PREFIX, raw),
+      account: joined<LockedAccount>(pick(paymentAccounts, LOCKED_ACCOUNT_KEYS), ACCOUNT_PREFIX, raw),
+      source: joined<LockedSource>(pick(paymentSources, LOCKED_SOURCE_KEYS), SOURCE_PREFIX, raw),
     });
   }
   return found;

@@ -298,7 +298,9 @@ async function embedded(o: Options, out: Record<string, unknown>, f: Figures, ch
     try {
       await cannon({ url: server.url, connections: o.connections, duration_s: o.warmup_seconds, amount: warm.remaining, next: warm.next, onResponse: warm.onResponse });
       log(`embedded: (6) collections on PGlite, ${o.seconds} s`);
+      const embeddedCpu = cpuMeter(server.child.pid!);
       f.embedded = await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, amount: feed.remaining, next: feed.next, onResponse: feed.onResponse });
+      f.embedded.cpu = embeddedCpu(f.embedded.responses); // the database runs inside the server process: PostgreSQL's share is 0
     } finally {
       await server.stop();
     }

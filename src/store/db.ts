@@ -211,11 +211,22 @@ async function openPostgres(url: string, pool_max: number, prepared_statements: 
   };
 }
 
+/** On a PGlite Transaction object: the PGlite it runs on (see openPglite). */
+export const PGLITE_ROOT = Symbol('dollr.pgliteRoot');
+
 async function openPglite(data_dir: string, load?: Blob | File): Promise<Database> {
   const inMemory = data_dir === 'memory://' || data_dir === '';
   if (!inMemory) mkdirSync(data_dir, { recursive: true });
   const client = new PGlite(inMemory ? undefined : data_dir, load ? { loadDataDir: load } : {});
   await client.waitReady;
+  // statement.ts writes values as SQL literals into EXECUTE on this engine: that is exact only
+  // while a backslash in a literal is an ordinary character.
+  const [scs] = (await client.query<{ standard_conforming_strings: string }>('show standard_conforming_strings')).rows;
+  if (scs?.standard_conforming_strings !== 'on') throw new Error('assertion: the embedded database must have standard_conforming_strings on');
+  // A transaction's queries come through PGlite's Transaction object; let it name its database,
+  // so the session's prepared statements are found from inside a transaction too.
+  const transaction = client.transaction.bind(client);
+  (client as { transaction: PGlite['transaction'] }).transaction = (fn) => transaction((tx) => fn(Object.assign(tx, { [PGLITE_ROOT]: client })));
   const db = drizzlePglite(client, { schema }) as unknown as AppDb;
   return {
     kind: 'pglite',
@@ -260,12 +271,12 @@ export function sqlState(err: unknown): string | undefined {
  * statement (`where id = any($ids)`) whose plan was made while a table was small scans all of it
  * once it is large. The money path's batch statements run only in transactions that call this,
  * so their plans are index lookups whatever the sizes were when they were made — and stay cached
- * (planning them per call would cost more than the statement). Travels with BEGIN on PostgreSQL
- * (no round trip); the embedded database plans every statement afresh anyway.
+ * (planning them per call would cost more than the statement). On PostgreSQL the settings travel
+ * with BEGIN (no round trip); the embedded database prepares the same statements (statement.ts).
  */
 export async function indexPlans(database: Database, tx: Tx): Promise<void> {
-  if (database.kind !== 'postgres') return;
   await tx.execute(sql.raw('set local enable_seqscan = off'));
+  if (database.kind !== 'postgres') return;
   // A scan with no index left (a small reference table) then costs "infinity": never JIT-compile
   // for that (JIT takes tens of milliseconds and pays off only for long analytic queries).
   await tx.execute(sql.raw('set local jit = off'));

@@ -11,8 +11,9 @@
  */
 import { type Column, getTableColumns, getTableName, is, Param, Placeholder, type SQL, sql } from 'drizzle-orm';
 import { PgDialect, type PgTable } from 'drizzle-orm/pg-core';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { type Executor, mapRow } from './db.js';
+import { type Executor, mapRow, PGLITE_ROOT } from './db.js';
 
 const dialect = new PgDialect();
 
@@ -100,8 +101,49 @@ export async function run<T = Record<string, unknown>>(ex: Executor, c: Compiled
     const res = await (client as pg.Pool).query({ text: c.text, values: params, types: PG_TYPES });
     return res.rows as T[];
   }
-  const res = await (client as Queryable).query(c.text, params, PGLITE_OPTIONS);
+  const root = client instanceof PGlite ? client : (client as { [PGLITE_ROOT]?: PGlite })[PGLITE_ROOT];
+  if (!root) {
+    const res = await (client as Queryable).query(c.text, params, PGLITE_OPTIONS);
+    return res.rows as T[];
+  }
+  // PGlite parses and plans every query it is sent (its protocol API has no named statements):
+  // for the money path's long statements that was most of an execution's cost. Prepared once per
+  // database with PREPARE, each call is an EXECUTE whose arguments are the values as literals
+  // (EXECUTE takes no bind parameters). A prepared statement outlives a rolled-back transaction.
+  let prepared = preparedOn.get(root);
+  if (!prepared) preparedOn.set(root, (prepared = new Set()));
+  let name = preparedName.get(c);
+  if (name === undefined) preparedName.set(c, (name = `dollr_p${++preparedCount}`));
+  if (!prepared.has(name)) {
+    await (client as Queryable).query(`prepare ${name} as ${c.text}`, [], PGLITE_OPTIONS);
+    prepared.add(name);
+  }
+  const call = params.length ? `execute ${name}(${params.map(literal).join(', ')})` : `execute ${name}`;
+  const res = await (client as Queryable).query(call, [], PGLITE_OPTIONS);
   return res.rows as T[];
+}
+
+const preparedOn = new WeakMap<PGlite, Set<string>>();
+/** A compiled statement's name (compiled statements are built once each, so this stays small). */
+const preparedName = new WeakMap<Compiled, string>();
+let preparedCount = 0;
+
+/**
+ * A driver value as an SQL literal for EXECUTE (the prepared statement's parameter types, taken
+ * from its text, convert it exactly as a bound parameter would be). Quotes are doubled; the
+ * database runs with standard_conforming_strings on (checked when it opens), so nothing else in a
+ * literal is special. NUL cannot be in PostgreSQL text at all (the HTTP edge refuses it).
+ */
+function literal(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  let text: string;
+  if (typeof v === 'string') text = v;
+  else if (typeof v === 'number' || typeof v === 'bigint') text = String(v);
+  else if (typeof v === 'boolean') text = v ? 'true' : 'false';
+  else if (v instanceof Date) text = v.toISOString();
+  else throw new Error(`assertion: no SQL literal for a ${typeof v} parameter`);
+  if (text.includes('\0')) throw new Error('assertion: NUL in a statement parameter');
+  return `'${text.replace(/'/g, "''")}'`;
 }
 
 /** Placeholders named after the keys a row sets (its shape: the keys with a value). */

@@ -40,6 +40,7 @@ if (EXPLAIN_MS) {
   // auto_explain: the plan (with actual rows and times) of every statement slower than this, in the server log.
   await admin.query(`alter system set auto_explain.log_min_duration = '${Number(EXPLAIN_MS)}ms'`);
   await admin.query(`alter system set auto_explain.log_analyze = on`);
+  await admin.query(`alter system set auto_explain.log_triggers = on`);
   await admin.query('select pg_reload_conf()');
 }
 const url = process.env.PROBE_SOCKET ? `postgres://postgres@/probe?host=${encodeURIComponent(pgServer.dir)}&port=${pgServer.port}` : withDatabase(pgServer.url, 'probe');
@@ -117,7 +118,7 @@ if (EXPLAIN_MS) {
     const text = /Query Text: (.{0,80})/.exec(block)?.[1] ?? '';
     if (seen.has(text)) continue;
     seen.add(text);
-    console.log(block.slice(0, 6000));
+    console.log(block.slice(0, 20000));
   }
 }
 

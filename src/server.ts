@@ -117,7 +117,9 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
     concurrency: database.kind === 'pglite' ? 1 : config.group_commit.concurrency,
     queue_max: GROUP_COMMIT_QUEUE_MAX,
   });
-  const settlement: SettlementDeps = { ctx, carriers, book, applies: undefined as never };
+  const finals = new FinalExecutions(ctx.config.status_cache_entries);
+  // A settled execution is remembered as it commits: the client's next poll needs no round trip.
+  const settlement: SettlementDeps = { ctx, carriers, book, applies: undefined as never, onStatusChange: (row) => finals.note(row) };
   settlement.applies = new GroupCommit((units) => applyBatch(settlement, units), group('settlement'));
   const hub = new StatusHub(log);
   await hub.listen(database);
@@ -130,7 +132,7 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
     pricer: pricerFor(ctx),
     settlement,
     hub,
-    finals: new FinalExecutions(ctx.config.status_cache_entries),
+    finals,
     starts: undefined as never,
   };
   (services as { starts: Services['starts'] }).starts = new GroupCommit((units) => startBatch(services, units), group('execution starts'));

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../services/index.js';
 import { migrationsPending } from '../store/migrate.js';
 import { Type } from './schemas.js';
+import { SandboxMomo } from '../providers/sandbox/momo.js';
 
 const ReadyStatus = Type.Object({ status: Type.String(), database: Type.String() });
 
@@ -13,7 +14,12 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   // watch: it says how many requests share a commit under the current load).
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     const lines: string[] = [];
-    const groups = { execution_start: services.starts, settlement: services.settlement.applies };
+    const sandbox = services.carriers.for('PAWAPAY');
+    const groups = {
+      execution_start: services.starts,
+      settlement: services.settlement.applies,
+      ...(sandbox instanceof SandboxMomo ? { sandbox_carrier: sandbox.records } : {}),
+    };
     for (const [metric, help] of [
       ['batches', 'transactions run by the group commit'],
       ['units', 'units of work (requests, carrier answers) in them'],
@@ -21,6 +27,13 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     ] as const) {
       lines.push(`# HELP dollr_group_commit_${metric}_total ${help}`, `# TYPE dollr_group_commit_${metric}_total counter`);
       for (const [kind, g] of Object.entries(groups)) lines.push(`dollr_group_commit_${metric}_total{kind="${kind}"} ${g.stats[metric]}`);
+    }
+    for (const [metric, key, help] of [
+      ['wait_seconds', 'wait_ms', 'time units spent waiting for their batch to start'],
+      ['run_seconds', 'run_ms', 'time batches spent running (their transactions, commit included)'],
+    ] as const) {
+      lines.push(`# HELP dollr_group_commit_${metric}_total ${help}`, `# TYPE dollr_group_commit_${metric}_total counter`);
+      for (const [kind, g] of Object.entries(groups)) lines.push(`dollr_group_commit_${metric}_total{kind="${kind}"} ${(g.stats[key] / 1000).toFixed(6)}`);
     }
     lines.push('# HELP dollr_group_commit_waiting units waiting for a batch', '# TYPE dollr_group_commit_waiting gauge');
     for (const [kind, g] of Object.entries(groups)) lines.push(`dollr_group_commit_waiting{kind="${kind}"} ${g.waiting}`);

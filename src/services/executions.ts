@@ -127,6 +127,21 @@ async function execute(
   plan: (tx: Tx, c: PlanContext) => Promise<Plan>,
 ): Promise<ExecutionRow> {
   const reference_id = reference_id_raw.toLowerCase();
+  const row = await startAndInitiate(s, auth, op, reference_id, session_id, account_id, fingerprint, plan);
+  s.finals.note(row); // a final answer never changes: the client's polls need no round trip (final-executions.ts)
+  return row;
+}
+
+async function startAndInitiate(
+  s: Services,
+  auth: AuthContext,
+  op: OperationType,
+  reference_id: string,
+  session_id: number,
+  account_id: number | null,
+  fingerprint: string,
+  plan: (tx: Tx, c: PlanContext) => Promise<Plan>,
+): Promise<ExecutionRow> {
   const started = await s.starts.submit({ auth, op, reference_id, session_id, account_id, fingerprint, now: s.ctx.clock.now(), plan });
   switch (started.kind) {
     case 'key_taken': {

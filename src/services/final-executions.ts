@@ -4,7 +4,8 @@
  * A final execution's answer never changes: settlement moves only PENDING/PROCESSING rows (a late
  * or duplicate carrier answer moves nothing), the reconciler claims only open ones, and what a
  * refund changes later (`refunded_minor`) is not part of the status answer. So a final row read
- * once can answer every later poll of that key without a round trip — and merchants poll: a
+ * once — or committed by this instance (the execution request's answer, a settlement) — can answer
+ * every later poll of that key without a round trip — and merchants poll: a
  * mobile-money client polls every few seconds and keeps polling after the end, SDK `wait` loops,
  * dashboards. Open executions are never remembered: their polls read the primary every time.
  * Keyed by merchant, so one merchant's key never answers another's; bounded (oldest out first).

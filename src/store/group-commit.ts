@@ -36,6 +36,8 @@ export interface GroupCommitOptions {
 
 interface Entry<I, O> {
   item: I;
+  /** performance.now() when it was submitted. */
+  at_ms: number;
   resolve: (value: O) => void;
   reject: (error: unknown) => void;
 }
@@ -52,8 +54,12 @@ export class GroupCommit<I, O> {
   private queue: Entry<I, O>[] = [];
   private running = 0;
   private scheduled = false;
-  /** Figures for bench:probe and tests: batches run, units in them, the largest batch. */
-  readonly stats = { batches: 0, units: 0, largest: 0, split: 0 };
+  /**
+   * Figures for GET /metrics, bench:probe and tests: batches run, units in them, the largest batch,
+   * batches split; and the milliseconds units spent waiting for a batch to start and batches spent
+   * running (their sums: divided by units or batches they give the means).
+   */
+  readonly stats = { batches: 0, units: 0, largest: 0, split: 0, wait_ms: 0, run_ms: 0 };
 
   constructor(
     private readonly run: (items: readonly I[]) => Promise<readonly Outcome<O>[]>,
@@ -65,7 +71,7 @@ export class GroupCommit<I, O> {
   submit(item: I): Promise<O> {
     if (this.queue.length >= this.o.queue_max) return Promise.reject(new GroupCommitBusy(this.o.name));
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, at_ms: performance.now(), resolve, reject });
       this.schedule();
     });
   }
@@ -95,9 +101,15 @@ export class GroupCommit<I, O> {
     this.stats.batches++;
     this.stats.units += batch.length;
     if (batch.length > this.stats.largest) this.stats.largest = batch.length;
+    const started_ms = performance.now();
+    for (const e of batch) this.stats.wait_ms += started_ms - e.at_ms;
     let outcomes: readonly Outcome<O>[];
     try {
-      outcomes = await this.run(batch.map((e) => e.item));
+      try {
+        outcomes = await this.run(batch.map((e) => e.item));
+      } finally {
+        this.stats.run_ms += performance.now() - started_ms;
+      }
       if (outcomes.length !== batch.length) throw new Error(`assertion: ${this.o.name}: ${outcomes.length} outcomes for ${batch.length} units`);
     } catch (err) {
       if (batch.length === 1) {
@@ -106,7 +118,7 @@ export class GroupCommit<I, O> {
       }
       // Nothing of the batch committed: run each unit alone, so the failure stays with its cause.
       this.stats.split++;
-      for (const e of batch) await this.execute([e]);
+      for (const e of batch) await this.execute([{ ...e, at_ms: performance.now() }]);
       return;
     }
     outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.value) : batch[i]!.reject(o.error)));

@@ -35,7 +35,8 @@ describe('group commit', () => {
     const answers = await Promise.all([1, 2, 3, 4, 5].map((v) => g.submit(v)));
     assert.deepEqual(answers, [10, 20, 30, 40, 50]);
     assert.deepEqual(r.batches, [[1, 2, 3, 4, 5]]);
-    assert.deepEqual(g.stats, { batches: 1, units: 5, largest: 5, split: 0 });
+    assert.deepEqual({ ...g.stats, wait_ms: 0, run_ms: 0 }, { batches: 1, units: 5, largest: 5, split: 0, wait_ms: 0, run_ms: 0 });
+    assert.ok(g.stats.run_ms > 0 && g.stats.wait_ms >= 0);
   });
 
   it('runs a lone unit at once, and gathers what arrives while every slot is busy into the next batch', async () => {

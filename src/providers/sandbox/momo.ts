@@ -35,7 +35,7 @@ export class SandboxMomo implements CarrierConnector {
    * requests that arrive together are inserted by one statement (one commit). Each request gets
    * its answer after that commit — the record is durable before the carrier answers.
    */
-  private readonly records: GroupCommit<TxnInsert, { row: TxnRow; fresh: boolean }>;
+  readonly records: GroupCommit<TxnInsert, { row: TxnRow; fresh: boolean }>;
 
   constructor(
     private readonly database: Database,

@@ -112,7 +112,9 @@ export const POSTING_SETS_PER_STATEMENT_MAX = 256;
  * legitimately go short (settlement moves money that a hold or the carrier already secured).
  *
  * Locks: the cached accounts are locked in id order before they are updated, so two transactions
- * posting to the same wallets never wait for each other in a cycle.
+ * posting to the same wallets never wait for each other in a cycle — with the lock an update of a
+ * non-key column takes anyway (no key update), so the foreign-key checks of other transactions'
+ * postings on the account (key share) do not wait for it.
  */
 let postStatement: Once | undefined;
 
@@ -152,7 +154,7 @@ export async function postTransactions(ex: Executor, inputs: readonly PostInput[
           from l join acc on acc.id = l.account_id and acc.currency = l.currency where acc.balance_mode = 'cached'
         ), lk as materialized (
           select a.id, a.balance_minor, a.allow_negative from ledger_accounts a
-          where a.id = any(${ph('accounts')}::bigint[]) and a.id in (select account_id from sl) order by a.id for update
+          where a.id = any(${ph('accounts')}::bigint[]) and a.id in (select account_id from sl) order by a.id for no key update
         ), run as materialized (
           select sl.ord, sl.account_id, lk.allow_negative,
                  lk.balance_minor + sum(sl.delta) over (partition by sl.account_id order by sl.ord) as after_minor

@@ -10,11 +10,13 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
-import * as schema from './schema.js';
 
-export type Schema = typeof schema;
-export type AppDb = PgDatabase<PgQueryResultHKT, Schema>;
-export type Tx = PgTransaction<PgQueryResultHKT, Schema, any>;
+/**
+ * No relational-query schema is given to drizzle: nothing here uses `db.query.*`, and drizzle
+ * builds that API afresh for every transaction (a builder per table) — a cost on every commit.
+ */
+export type AppDb = PgDatabase<PgQueryResultHKT>;
+export type Tx = PgTransaction<PgQueryResultHKT, Record<string, never>, any>;
 /** Either the database or an open transaction: queries take this so a use case can compose them in one transaction. */
 export type Executor = AppDb | Tx;
 
@@ -196,7 +198,7 @@ async function openPostgres(url: string, pool_max: number, prepared_statements: 
   // A client goes back to the pool with no BEGIN held (a transaction always ends with commit or
   // rollback; this is the guard should one not).
   pool.on('release', (_err: Error | undefined, client: pg.PoolClient) => held.delete(client));
-  const db = drizzlePg(pool, { schema }) as unknown as AppDb;
+  const db = drizzlePg(pool) as unknown as AppDb;
   return {
     kind: 'postgres',
     url,
@@ -227,7 +229,7 @@ async function openPglite(data_dir: string, load?: Blob | File): Promise<Databas
   // so the session's prepared statements are found from inside a transaction too.
   const transaction = client.transaction.bind(client);
   (client as { transaction: PGlite['transaction'] }).transaction = (fn) => transaction((tx) => fn(Object.assign(tx, { [PGLITE_ROOT]: client })));
-  const db = drizzlePglite(client, { schema }) as unknown as AppDb;
+  const db = drizzlePglite(client) as unknown as AppDb;
   return {
     kind: 'pglite',
     db,

@@ -348,7 +348,7 @@ async function main() {
     pgbenchRow('pgbench (a) single-row insert', single),
     pgbenchRow('pgbench (b) execution-shaped', figures.pgExec),
     pgbenchRow('pgbench (c) execution-shaped, one hot row', figures.pgHot),
-    loadRow('(1) GET /v1/status/collection/{ref}, COMPLETED', figures.statusGet, 'final: from memory after the first poll'),
+    loadRow('(1) GET /v1/status/collection/{ref}, COMPLETED', figures.statusGet, 'final: from the instance memory (noted as each settled)'),
     loadRow('(1b) the same, PROCESSING', figures.statusOpen, 'open: read from PostgreSQL every poll'),
     loadRow(`(2) POST /v1/executions/collection, ${o.merchants} merchants`, figures.exec, withLedger(notes.exec ?? '', checks.executions)),
     loadRow('(3) collections, one merchant (hot wallet)', figures.hot, withLedger(notes.hot ?? '', checks.hot_wallet)),

@@ -44,7 +44,9 @@ export class StatusHub {
     const deliver = (payload: string | undefined) => {
       if (!payload) return;
       try {
-        this.publish(JSON.parse(payload) as StatusNotice);
+        // One notice, or a batch's notices in one array (store/executions.ts).
+        const parsed = JSON.parse(payload) as StatusNotice | StatusNotice[];
+        for (const n of Array.isArray(parsed) ? parsed : [parsed]) this.publish(n);
       } catch {
         this.log.warn('malformed status notice');
       }

@@ -157,6 +157,13 @@ export interface SourceClaim {
   updated_at: Date;
 }
 
+/**
+ * Status notices travel as JSON arrays, one pg_notify per this many changes (a notification's
+ * payload must stay under 8,000 bytes; a notice is at most ~150): a batch announces itself in one
+ * or two notifications instead of one per execution (services/events.ts reads both forms).
+ */
+const NOTICES_PER_NOTIFY = 40;
+
 /** Columns a new execution may leave out, with the values the table's defaults give them (created_at/updated_at are always given). */
 const EXECUTION_DEFAULTS: Partial<NewExecution> = {
   fee_bearer: 'PAYER',
@@ -216,7 +223,7 @@ export async function startExecutions(ex: Executor, starts: readonly NewStart[],
     return sql`with r as materialized (
           select * from json_populate_recordset(null::executions, ${p('rows')}::json) with ordinality as r
         ), x as materialized (
-          select * from json_to_recordset(${p('rows')}::json)
+          select * from json_to_recordset(${p('extras')}::json)
                  as x(_ord bigint, _session_id bigint, _src_id bigint, _src_merchant_id bigint, _src_type text, _src_total bigint,
                       _card_id bigint, _message text, _detail jsonb, _at timestamptz)
         ), src as (
@@ -245,8 +252,9 @@ export async function startExecutions(ex: Executor, starts: readonly NewStart[],
           from e join r on r.merchant_id = e.merchant_id and r.operation_type = e.operation_type and r.reference_id = e.reference_id
                  join x on x._ord = r.ordinality
         ), n as (
-          select pg_notify(${p('channel')}, json_build_object('merchant_id', e.merchant_id, 'operation_type', e.operation_type,
-                                                          'reference_id', e.reference_id, 'status', e.status)::text) from e
+          select pg_notify(${p('channel')}, json_agg(json_build_object('merchant_id', g.merchant_id, 'operation_type', g.operation_type,
+                                                                   'reference_id', g.reference_id, 'status', g.status))::text)
+          from (select e.*, (row_number() over () - 1) / ${sql.raw(String(NOTICES_PER_NOTIFY))} as chunk from e) g group by g.chunk
         )
         select x._ord, e.id,
                coalesce(x._src_id in (select id from src), false) as _src_claimed,
@@ -256,26 +264,28 @@ export async function startExecutions(ex: Executor, starts: readonly NewStart[],
         left join e on e.merchant_id = r.merchant_id and e.operation_type = r.operation_type and e.reference_id = r.reference_id
         order by x._ord`;
   });
-  const records = starts.map((st, i) => {
-    // Filled in place (a spread of a 40-column record was the statement's largest JS cost).
+  // The rows and what goes with them travel as two JSON parameters, each parsed once.
+  const records = starts.map((st) => {
     if (st.values.session_id !== st.session_id) throw new Error('assertion: a start names another session');
-    const r = tableRecord(executions, st.values, EXECUTION_DEFAULTS);
-    r._ord = i + 1;
-    r._session_id = st.session_id;
-    r._src_id = st.source?.id ?? null;
-    r._src_merchant_id = st.source?.merchant_id ?? null;
-    r._src_type = st.source?.source_type ?? null;
-    r._src_total = st.source ? st.source.total_amount_minor.toString() : null;
-    r._card_id = st.card_account_id ?? null;
-    r._message = st.event.message;
-    r._detail = st.event.detail;
-    r._at = st.event.at.toISOString();
-    return r;
+    return tableRecord(executions, st.values, EXECUTION_DEFAULTS);
   });
+  const extras = starts.map((st, i) => ({
+    _ord: i + 1,
+    _session_id: st.session_id,
+    _src_id: st.source?.id ?? null,
+    _src_merchant_id: st.source?.merchant_id ?? null,
+    _src_type: st.source?.source_type ?? null,
+    _src_total: st.source ? st.source.total_amount_minor.toString() : null,
+    _card_id: st.card_account_id ?? null,
+    _message: st.event.message,
+    _detail: st.event.detail,
+    _at: st.event.at.toISOString(),
+  }));
   // The target rows by id arrays as well as by the join: the planner then reads them through their
   // primary keys (a row estimate of 100 from a JSON function would otherwise pick a full scan).
   const raws = await run(ex, startStatement.get(), {
     rows: JSON.stringify(records),
+    extras: JSON.stringify(extras),
     channel,
     src_ids: arrayLiteral(starts.flatMap((st) => (st.source ? [st.source.id] : []))),
     card_ids: arrayLiteral(starts.flatMap((st) => (st.card_account_id !== undefined ? [st.card_account_id] : []))),
@@ -363,8 +373,9 @@ export async function moveExecutions(ex: Executor, moves: readonly Move[], chann
           insert into execution_events (execution_id, merchant_id, status, message, detail, created_at)
           select m.id, m.merchant_id, m.status, x._message, x._detail, x.updated_at from m join x on x.id = m.id
         ), n as (
-          select pg_notify(${p('channel')}, json_build_object('merchant_id', m.merchant_id, 'operation_type', m.operation_type,
-                                                          'reference_id', m.reference_id, 'status', m.status)::text) from m
+          select pg_notify(${p('channel')}, json_agg(json_build_object('merchant_id', g.merchant_id, 'operation_type', g.operation_type,
+                                                                   'reference_id', g.reference_id, 'status', g.status))::text)
+          from (select m.*, (row_number() over () - 1) / ${sql.raw(String(NOTICES_PER_NOTIFY))} as chunk from m) g group by g.chunk
         )
         select m.id, coalesce(m.source_id in (select id from src), false) as _source_moved, (select count(*) from n)::int as _notified from m`;
   });

@@ -9,16 +9,6 @@ const p = sql.placeholder;
 export type ExecutionRow = typeof executions.$inferSelect;
 export type NewExecution = typeof executions.$inferInsert;
 
-/** Insert unless the idempotency key exists; returns undefined when another request owns the key. */
-export async function insertExecution(ex: Executor, values: NewExecution): Promise<ExecutionRow | undefined> {
-  const [row] = await ex
-    .insert(executions)
-    .values(values)
-    .onConflictDoNothing({ target: [executions.merchant_id, executions.operation_type, executions.reference_id] })
-    .returning();
-  return row;
-}
-
 let byReference: Once | undefined;
 let byId: Once | undefined;
 
@@ -40,45 +30,8 @@ export async function findExecution(ex: Executor, id: number): Promise<Execution
   return raw ? mapRow(executions, raw) : undefined;
 }
 
-export async function lockExecution(ex: Executor, id: number): Promise<ExecutionRow | undefined> {
-  const [row] = await ex.select().from(executions).where(eq(executions.id, id)).for('update');
-  return row;
-}
-
-/**
- * Move an execution only if it is still in one of `from`: the one writer that wins the update
- * applies the side effects (postings), so a duplicate callback or a racing poller moves nothing.
- */
-export async function transitionExecution(
-  ex: Executor,
-  id: number,
-  from: readonly string[],
-  values: Partial<NewExecution>,
-): Promise<ExecutionRow | undefined> {
-  const [row] = await ex
-    .update(executions)
-    .set(values)
-    .where(and(eq(executions.id, id), inArray(executions.status, [...from])))
-    .returning();
-  return row;
-}
-
 export async function updateExecution(ex: Executor, id: number, values: Partial<NewExecution>): Promise<void> {
   await ex.update(executions).set(values).where(eq(executions.id, id));
-}
-
-export async function insertEvent(
-  ex: Executor,
-  e: { execution_id: number; merchant_id: number; status: string; message?: string | null; detail?: unknown; at: Date },
-): Promise<void> {
-  await ex.insert(executionEvents).values({
-    execution_id: e.execution_id,
-    merchant_id: e.merchant_id,
-    status: e.status,
-    message: e.message ?? null,
-    detail: (e.detail ?? null) as never,
-    created_at: e.at,
-  });
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Queries for payment accounts. The account number is written here and read by executions only. */
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { type Executor, mapRow, type Tx } from './db.js';
 import { paymentAccounts } from './schema.js';
 import { Once, run } from './statement.js';
@@ -58,14 +58,4 @@ export async function insertOrReusePaymentAccount(
     );
   if (!existing) throw new Error('assertion: reused payment account not found after a conflict');
   return { account: existing, created: false };
-}
-
-/** A card account serves one attempt: claim it, or learn it was already used. */
-export async function claimCardAccount(tx: Tx, id: number, at: Date): Promise<boolean> {
-  const claimed = await tx
-    .update(paymentAccounts)
-    .set({ used_at: at })
-    .where(and(eq(paymentAccounts.id, id), isNull(paymentAccounts.used_at)))
-    .returning({ id: paymentAccounts.id });
-  return claimed.length === 1;
 }

@@ -13,20 +13,6 @@ export async function insertSession(ex: Executor, values: typeof sessions.$infer
   return row!;
 }
 
-/** Lock a merchant's session for the execution that consumes it (serializes racing executes). */
-export async function lockSession(ex: Executor, merchant_id: number, id: number): Promise<SessionRow | undefined> {
-  const [row] = await ex
-    .select()
-    .from(sessions)
-    .where(and(eq(sessions.id, id), eq(sessions.merchant_id, merchant_id)))
-    .for('update');
-  return row;
-}
-
-export async function markSessionUsed(ex: Executor, id: number, execution_id: number, at: Date): Promise<void> {
-  await ex.update(sessions).set({ status: 'USED', execution_id, used_at: at, updated_at: at }).where(eq(sessions.id, id));
-}
-
 /** Sessions past their expiry that were never used (the expiry job marks them EXPIRED). */
 export async function expireSessions(ex: Executor, now: Date, limit: number): Promise<number> {
   const res = await ex.execute(

@@ -54,24 +54,6 @@ export function compile(query: SQL | { getSQL(): SQL }): Compiled {
   return { text: built.sql, slots };
 }
 
-/**
- * A statement whose text depends on its shape (which columns an insert sets, which optional
- * clause is present): compiled once per shape key. Shapes are a small fixed set in this code; the
- * bound only guards against a caller that would make a new shape per call.
- */
-export class Shaped {
-  private static readonly SHAPES_MAX = 64;
-  private readonly compiled = new Map<string, Compiled>();
-  get(key: string, build: () => SQL | { getSQL(): SQL }): Compiled {
-    let c = this.compiled.get(key);
-    if (!c) {
-      c = compile(build());
-      if (this.compiled.size < Shaped.SHAPES_MAX) this.compiled.set(key, c);
-    }
-    return c;
-  }
-}
-
 /** One compiled statement, built on first use (the query builders need an executor, not a connection). */
 export class Once {
   private compiled?: Compiled;
@@ -144,27 +126,6 @@ function literal(v: unknown): string {
   else throw new Error(`assertion: no SQL literal for a ${typeof v} parameter`);
   if (text.includes('\0')) throw new Error('assertion: NUL in a statement parameter');
   return `'${text.replace(/'/g, "''")}'`;
-}
-
-/** Placeholders named after the keys a row sets (its shape: the keys with a value). */
-export function placeholders(values: Record<string, unknown>): { shape: string; set: Record<string, Placeholder> } {
-  const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
-  return { shape: keys.join(','), set: Object.fromEntries(keys.map((k) => [k, sql.placeholder(k)])) };
-}
-
-const inserts = new WeakMap<PgTable, Shaped>();
-
-/** `insert … returning *` (optionally `on conflict do nothing`), built once per shape; undefined when nothing was inserted. */
-export async function insertRow<T extends PgTable>(ex: Executor, table: T, values: T['$inferInsert'], opts: { onConflictDoNothing?: boolean } = {}): Promise<T['$inferSelect'] | undefined> {
-  let shaped = inserts.get(table);
-  if (!shaped) inserts.set(table, (shaped = new Shaped()));
-  const { shape, set } = placeholders(values as Record<string, unknown>);
-  const statement = shaped.get(`${shape}|${opts.onConflictDoNothing ? 'nothing' : ''}`, () => {
-    const insert = ex.insert(table).values(set as never);
-    return (opts.onConflictDoNothing ? insert.onConflictDoNothing() : insert).returning();
-  });
-  const [raw] = await run(ex, statement, values as Record<string, unknown>);
-  return raw ? mapRow(table, raw) : undefined;
 }
 
 type RecordColumn = { key: string; name: string; column: Column };

@@ -18,7 +18,7 @@ import { formatMinor, parseDecimal } from '../domain/money.js';
 import { convertMinor, type Price } from '../domain/pricing.js';
 import { InsufficientFunds, MerchantAccount, PlatformAccount, postTransaction } from '../ledger/ledger.js';
 import { indexPlans, type Tx } from '../store/db.js';
-import { type ExecutionRow, findExecution, findExecutionByReference, type Move, moveExecutions, type NewExecution, type NewStart, releaseRefundable, reserveRefundable, type SourceClaim, startExecutions, undoClaims } from '../store/executions.js';
+import { afterMove, type ExecutionRow, findExecution, findExecutionByReference, type Move, moveExecutions, type NewExecution, type NewStart, releaseRefundable, reserveRefundable, type SourceClaim, startExecutions, undoClaims } from '../store/executions.js';
 import { type Outcome, rounds } from '../store/group-commit.js';
 import { findMerchant, reservePasscodeAttempt, updateMerchant } from '../store/merchants.js';
 import { findCounterparty } from '../store/counterparties.js';
@@ -287,7 +287,7 @@ async function startRound(s: Services, tx: Tx, units: readonly StartUnit[]): Pro
       continue;
     }
     const now = e.x.unit.now;
-    const changed = { ...e.row, ...outcome, updated_at: now } as ExecutionRow;
+    const changed = afterMove(e.row, { ...outcome, updated_at: now });
     moves.push({ id: e.row.id, from: ['PENDING'], after: changed, event: { message: changed.wallet_message ?? changed.gateway_message, detail: toExecutionResponse(changed) }, source: null });
     moving.set(e.row.id, e);
   }

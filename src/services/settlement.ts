@@ -12,7 +12,7 @@ import type { ExecutionStatus, PaymentMethod } from '../domain/enums.js';
 import { AccountBook, PlatformAccount, POSTING_SETS_PER_STATEMENT_MAX, type PostInput, postTransactions } from '../ledger/ledger.js';
 import { type CarrierConnector, type CarrierRequest, type CarrierResult, CarrierUnavailable, carrierKey } from '../providers/types.js';
 import { indexPlans, type Tx } from '../store/db.js';
-import { type ExecutionRow, findExecution, findExecutionByCarrierKey, lockExecutionsForSettlement, type Move, moveExecutions, type NewExecution, releaseRefundable, updateExecution } from '../store/executions.js';
+import { afterMove, type ExecutionRow, findExecution, findExecutionByCarrierKey, lockExecutionsForSettlement, type Move, moveExecutions, type NewExecution, releaseRefundable, updateExecution } from '../store/executions.js';
 import { type GroupCommit, type Outcome, rounds } from '../store/group-commit.js';
 import { findPaymentAccount } from '../store/payment-accounts.js';
 import type { Ctx } from './context.js';
@@ -203,7 +203,7 @@ async function applyRound(d: SettlementDeps, tx: Tx, units: readonly ApplyUnit[]
   const locked = await lockExecutionsForSettlement(tx, units.map((u) => u.execution_id));
   const results: ExecutionRow[] = new Array(units.length);
   const moves: Move[] = [];
-  const moving = new Map<number, { i: number; row: ExecutionRow; webhooks_enabled: boolean }>();
+  const moving = new Map<number, { i: number; row: ExecutionRow; webhooks_enabled: boolean; moves_source: boolean }>();
   for (const [i, { execution_id, result }] of units.entries()) {
     const l = locked.get(execution_id);
     if (!l) throw new Error(`assertion: execution ${execution_id} vanished`);
@@ -248,7 +248,7 @@ async function applyRound(d: SettlementDeps, tx: Tx, units: readonly ApplyUnit[]
       case 'not_found':
         continue;
     }
-    const after = { ...row, ...values } as ExecutionRow;
+    const after = afterMove(row, values);
     const collection = row.operation_type === 'COLLECTION' && row.source_id !== null;
     const source =
       collection && values.status === 'COMPLETED'
@@ -257,7 +257,7 @@ async function applyRound(d: SettlementDeps, tx: Tx, units: readonly ApplyUnit[]
           ? ({ id: row.source_id!, to: 'ACTIVE', paid: false } as const)
           : null;
     moves.push({ id: row.id, from: ['PENDING', 'PROCESSING'], after, event: { message: after.gateway_message, detail: toExecutionResponse(after) }, source });
-    moving.set(row.id, { i, row, webhooks_enabled: l.webhooks_enabled });
+    moving.set(row.id, { i, row, webhooks_enabled: l.webhooks_enabled, moves_source: source !== null });
   }
 
   const changed: ExecutionRow[] = [];
@@ -266,7 +266,7 @@ async function applyRound(d: SettlementDeps, tx: Tx, units: readonly ApplyUnit[]
     const m = moving.get(moved.id);
     if (!m) throw new Error('assertion: an execution moved that was not asked to');
     moving.delete(moved.id);
-    if (moved.source_id !== null && moved.operation_type === 'COLLECTION' && (moved.status === 'COMPLETED' || moved.status === 'FAILED') && !moved.source_moved) {
+    if (m.moves_source && !moved.source_moved) {
       d.ctx.log.warn({ execution_id: moved.id, source_id: moved.source_id }, 'execution settled but its source was not PROCESSING');
     }
     await emitExecutionEvents(tx, moved, now, m.webhooks_enabled);

@@ -78,7 +78,7 @@ function statementName(text: string): string | undefined {
  * that ends before sending anything sends nothing. Two round trips fewer per execution, which on
  * this kind of machine is ~0.5 ms of server CPU each (bench:probe). Errors read as before: BEGIN
  * cannot fail once the connection is idle, and the statement's own error is the query's error.
- * A `set local <setting> = <value>` right after BEGIN is held the same way (see customPlans).
+ * A `set local <setting> = <value>` right after BEGIN is held the same way (see indexPlans).
  */
 const BEGIN_RE = /^begin( isolation level (read committed|repeatable read|serializable))?$/i;
 const SET_LOCAL_RE = /^set local [a-z_]+ = [a-z_0-9]+$/i;

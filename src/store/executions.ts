@@ -285,11 +285,25 @@ const MOVE_COLUMNS = [
   ['updated_at', 'timestamptz'],
 ] as const satisfies readonly (readonly [keyof ExecutionRow, string])[];
 
+const MOVABLE = new Set<string>(MOVE_COLUMNS.map(([c]) => c));
+
+/**
+ * A row as a move will leave it: `row` with `changes` applied. A move writes only its status
+ * columns and answers with this row, so a change to any other column would be answered but never
+ * written — refused here.
+ */
+export function afterMove(row: ExecutionRow, changes: Partial<NewExecution>): ExecutionRow {
+  for (const key of Object.keys(changes)) {
+    if ((changes as Record<string, unknown>)[key] !== undefined && !MOVABLE.has(key)) throw new Error(`assertion: a status move cannot change ${key}`);
+  }
+  return { ...row, ...changes } as ExecutionRow;
+}
+
 export interface Move {
   id: number;
   /** The statuses it may move from; a row in none of them (it moved meanwhile) is left alone. */
   from: readonly string[];
-  /** The row as it is to be after the move (its status-related columns are written). */
+  /** The row as it is to be after the move (`afterMove`: only its status columns are written). */
   after: ExecutionRow;
   event: { message: string | null; detail: unknown };
   /** A settled collection's source: PROCESSING → PAID (paid) or back to ACTIVE. */

@@ -18,6 +18,7 @@ import { noteJsonBodyText, rejectNulCharacters } from './nul.js';
 import { callbackRoutes } from './callbacks.js';
 import { healthRoutes } from './health.js';
 import { hostedRoutes } from './hosted.js';
+import { lazyChildLoggerFactory } from './lazy-logger.js';
 import { webAreaRoutes } from './portal.js';
 import { sandboxRoutes } from './sandbox.js';
 import { ErrorMessage, HTTPValidationError, ValidationErrorItem } from './schemas.js';
@@ -53,6 +54,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<App> {
   const { config } = services.ctx;
   const app = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: config.body_limit_bytes,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

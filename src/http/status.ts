@@ -1,11 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type OperationType, SOURCE_TYPES_IN_SPEC } from '../domain/enums.js';
+import type { FastifyReply } from 'fastify';
+import { type ExecutionStatus, type OperationType, SOURCE_TYPES_IN_SPEC } from '../domain/enums.js';
+import { isFinal } from '../domain/executions.js';
 import { invalid, notFound } from '../domain/errors.js';
 import { minorToJsonNumber } from '../domain/money.js';
 import { executionStatus } from '../services/executions.js';
 import type { Services } from '../services/index.js';
 import { sourceStatus } from '../services/sources.js';
-import { ExecutionResponse, sendExecution } from './executions.js';
+import type { ExecutionRow } from '../store/executions.js';
+import { ExecutionResponse, PAYMENT_INTENT_HEADER, sendExecution } from './executions.js';
 import { AmountOut, IdInt, NullableDateTimeOut, StringEnum, Type, UuidV4 } from './schemas.js';
 
 const PaymentSourceStatusResponse = Type.Object(
@@ -30,6 +33,8 @@ const OPS: readonly [string, OperationType][] = [
 
 /** GET /v1/status/{collection|payout|transfer|refund}/{reference_id} and /v1/status/source */
 export const statusRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  /** Serialized answers of final executions, by the row object remembered for them (gone with it). */
+  const finalBodies = new WeakMap<ExecutionRow, string>();
   for (const [segment, op] of OPS) {
     app.get(
       `/status/${segment}/:reference_id`,
@@ -45,7 +50,19 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       async (request, reply) => {
         const row = await executionStatus(services, request.auth, op, request.params.reference_id);
         if (!row) throw notFound();
-        return sendExecution(reply, row);
+        if (!isFinal(row.status as ExecutionStatus)) return sendExecution(reply, row);
+        // A final answer never changes (services/final-executions.ts) and polls repeat it: the
+        // body this route's own serializer made for the remembered row is sent again as it is.
+        let body = finalBodies.get(row);
+        if (body === undefined) {
+          const made = reply.serialize(sendExecution(reply, row));
+          if (typeof made !== 'string') throw new Error('assertion: the response serializer made no text');
+          finalBodies.set(row, (body = made));
+        } else {
+          reply.header(PAYMENT_INTENT_HEADER, String(row.id));
+        }
+        // A string with a JSON content type goes out as it is (no second serialization).
+        return (reply as unknown as FastifyReply).type('application/json; charset=utf-8').send(body);
       },
     );
   }

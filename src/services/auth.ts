@@ -16,6 +16,8 @@ export const BAD_CREDENTIALS = 'Could not validate credentials';
 const JWT_SECRET_NAME = 'jwt_hs256_key';
 const AUTH_CACHE_ENTRIES_MAX = 10_000;
 const TOKEN_LENGTH_MAX = 4096;
+/** Verified tokens remembered per instance (oldest out first). */
+const VERIFIED_TOKENS_MAX = 10_000;
 
 export interface AuthContext {
   readonly merchant_id: number;
@@ -60,13 +62,23 @@ export class AuthService {
   ) {
     // Time claims are set and checked against the injected clock, not fast-jwt's Date.now().
     this.sign = createSigner({ key, algorithm: 'HS256', noTimestamp: true });
-    const verifySignature = createVerifier({ key, algorithms: ['HS256'], ignoreExpiration: true, ignoreNotBefore: true, cache: 1000 }) as (t: string) => Claims;
-    // base64url's last character carries spare bits: an edited character can decode to the same
-    // signature bytes. Only the one canonical spelling of a signature is accepted.
+    const verifySignature = createVerifier({ key, algorithms: ['HS256'], ignoreExpiration: true, ignoreNotBefore: true, cache: false }) as (t: string) => Claims;
+    // Tokens whose signature checked out, by their exact text: a merchant sends the same token on
+    // every call until it expires, and a signature over the same bytes with the same key stays
+    // valid — expiry and the key's status are checked on every request anyway (decode, keyStatus).
+    // Keyed by the token itself, not a digest of it (fast-jwt's own cache hashes every token).
+    const verified = new Map<string, Claims>();
     this.verify = (token) => {
+      const hit = verified.get(token);
+      if (hit) return hit;
+      // base64url's last character carries spare bits: an edited character can decode to the same
+      // signature bytes. Only the one canonical spelling of a signature is accepted.
       const signature = token.slice(token.lastIndexOf('.') + 1);
       if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) throw new Error('non-canonical signature encoding');
-      return verifySignature(token);
+      const claims = Object.freeze(verifySignature(token));
+      if (verified.size >= VERIFIED_TOKENS_MAX) verified.delete(verified.keys().next().value!);
+      verified.set(token, claims);
+      return claims;
     };
   }
 

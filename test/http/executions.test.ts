@@ -75,6 +75,12 @@ for (const backend of backends()) {
 
         const status = ok(await m.api.get(`/v1/status/collection/${ref}`));
         assert.deepEqual(status, body);
+        // Later polls of a final execution are answered from the instance's memory: same bytes, same headers.
+        const first = await m.api.get(`/v1/status/collection/${ref}`);
+        const again = await m.api.get(`/v1/status/collection/${ref}`);
+        assert.equal(again.text, first.text);
+        assert.deepEqual(JSON.parse(again.text), body);
+        for (const name of ['x-payment-intent-id', 'content-type']) assert.equal(again.headers.get(name), res.headers.get(name), name);
         const src = ok(await m.api.get('/v1/status/source', { source_type: 'INVOICE', source_id: inv.id }));
         assert.equal(src.status, 'PAID');
         assert.equal(src.source_number, inv.number);

@@ -106,11 +106,11 @@ const su = process.cpuUsage(self0);
 console.log(`concurrent ${C}: ${(done / wall).toFixed(0)}/s; per execution: server CPU ${((cpuOf(server.child.pid!) - s0) * 1000 / done).toFixed(2)} ms (kernel ${((sysOf(server.child.pid!) - sys0) * 1000 / done).toFixed(2)}), postgres CPU ${((pgCpu() - p0) * 1000 / done).toFixed(2)} ms, client CPU ${(((su.user + su.system) / 1000) / done).toFixed(2)} ms`);
 
 const top = await statsDb.query(`select calls, round(total_exec_time::numeric, 1) as total_ms, round((total_exec_time / greatest(calls, 1))::numeric, 3) as mean_ms,
-  round((total_plan_time / greatest(calls, 1))::numeric, 3) as plan_ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 130) as q from pg_stat_statements order by total_exec_time + total_plan_time desc limit 25`);
-console.log('  calls  exec ms  mean ms  plan ms    rows  statement');
+  round((total_plan_time / greatest(plans, 1))::numeric, 3) as plan_ms, plans, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 130) as q from pg_stat_statements order by total_exec_time + total_plan_time desc limit 25`);
+console.log('  calls  exec ms  mean ms  plan ms  plans    rows  statement');
 console.log(`executions done: ${done}`);
 console.log((await (await fetch(server.url + '/metrics')).text()).split('\n').filter((l) => l && !l.startsWith('#')).join('\n'));
-for (const r of top.rows) console.log(String(r.calls).padStart(7), String(r.total_ms).padStart(9), String(r.mean_ms).padStart(8), String(r.plan_ms).padStart(8), String(r.rows).padStart(7), r.q);
+for (const r of top.rows) console.log(String(r.calls).padStart(7), String(r.total_ms).padStart(9), String(r.mean_ms).padStart(8), String(r.plan_ms).padStart(8), String(r.plans).padStart(6), String(r.rows).padStart(7), r.q);
 if (EXPLAIN_MS) {
   const log = readFileSync(join(pgServer.dir, 'server.log'), 'utf8');
   const seen = new Set<string>();

@@ -46,6 +46,8 @@ function options(argv: string[], env: NodeJS.ProcessEnv) {
     seconds,
     warmup_seconds: num(env.BENCH_WARMUP_SECONDS, Math.min(3, seconds)),
     connections: num(env.BENCH_CONNECTIONS, 32),
+    /** (2) and (3) run at each of these and report the best (pgbench likewise runs BENCH_PGBENCH_CLIENTS). */
+    exec_connections: (env.BENCH_EXEC_CONNECTIONS ?? '32,64,128').split(',').map(Number).filter((n) => n >= 1),
     merchants: num(env.BENCH_MERCHANTS, 50),
     pgbench_clients: (env.BENCH_PGBENCH_CLIENTS ?? '1,8,32').split(',').map(Number),
     pgbench_seconds: num(env.BENCH_PGBENCH_SECONDS, seconds),
@@ -117,6 +119,30 @@ function profileArgs(o: Options, name: string): string[] {
 const notes: Record<string, string> = {};
 const withLedger = (note: string, c: LedgerCheck | undefined) => [note, c ? `ledger ${c.ok ? 'ok' : 'BROKEN'}` : ''].filter(Boolean).join('; ');
 
+/** Run `measure` at each connection count; the best rate is the figure, every run is kept. */
+async function bestOf<T extends { r: LoadResult }>(connections: readonly number[], measure: (connections: number) => Promise<T>): Promise<{ best: T; runs: T[]; note: string }> {
+  const runs: T[] = [];
+  for (const c of connections) runs.push(await measure(c));
+  const best = runs.reduce((a, b) => (b.r.ok_rps > a.r.ok_rps ? b : a));
+  const note = runs.length > 1 ? `best of ${runs.map((x) => `${x.r.connections}c ${Math.round(x.r.ok_rps)}`).join(', ')}` : '';
+  return { best, runs, note };
+}
+
+/** One ledger check over several runs: ok only if every run's is. */
+function mergeChecks(cs: LedgerCheck[]): LedgerCheck {
+  const sum = (k: 'acknowledged' | 'acknowledged_completed' | 'in_ledger_once' | 'missing' | 'not_completed_anymore' | 'posting_sets_not_one') => cs.reduce((a, c) => a + c[k], 0);
+  return {
+    acknowledged: sum('acknowledged'),
+    acknowledged_completed: sum('acknowledged_completed'),
+    in_ledger_once: sum('in_ledger_once'),
+    missing: sum('missing'),
+    not_completed_anymore: sum('not_completed_anymore'),
+    posting_sets_not_one: sum('posting_sets_not_one'),
+    invariant_violations: cs.flatMap((c) => c.invariant_violations),
+    ok: cs.every((c) => c.ok),
+  };
+}
+
 const stamp = () => new Date().toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
 
 // ---------------------------------------------------------------------------------------------
@@ -169,14 +195,22 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
     const w = await cannon({ url: server.url, connections: o.connections, duration_s: o.warmup_seconds, amount: warmCount, next: warm.next, onResponse: warm.onResponse });
     const estimate = Math.max(50, w.ok_rps);
 
-    log(`api: (2) collections over ${templates.length} merchants, ${o.seconds} s, ${o.connections} connections (warm-up ran ${estimate}/s)`);
-    const feed = await prepareFeed(db, templates, Math.ceil(estimate * o.seconds * 2) + o.connections);
-    const execCpu = cpuMeter(server.child.pid!);
-    f.exec = await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, amount: feed.remaining, next: feed.next, onResponse: feed.onResponse });
-    f.exec.cpu = execCpu(f.exec.responses);
-    checks.executions = await verifyCollections(db, feed.acked);
-    out.executions = { ...f.exec, answered: feed.answered, error_samples: feed.errorSamples, ledger_check: checks.executions };
-    notes.exec = answeredNote(feed);
+    // Like pgbench (best of its client counts), the server's rate is its best over a few
+    // connection counts: a closed loop with too few connections measures the latency, not the
+    // capacity (every request waits for its three commits; more in flight make bigger batches).
+    const exec = await bestOf(o.exec_connections, async (connections) => {
+      log(`api: (2) collections over ${templates.length} merchants, ${o.seconds} s, ${connections} connections (warm-up ran ${estimate}/s)`);
+      const feed = await prepareFeed(db, templates, Math.ceil(Math.max(estimate, 800) * o.seconds * 2) + connections);
+      const execCpu = cpuMeter(server!.child.pid!);
+      const r = await cannon({ url: server!.url, connections, duration_s: o.seconds, amount: feed.remaining, next: feed.next, onResponse: feed.onResponse });
+      r.cpu = execCpu(r.responses);
+      return { r, feed, check: await verifyCollections(db, feed.acked) };
+    });
+    f.exec = exec.best.r;
+    const feed = exec.best.feed;
+    checks.executions = mergeChecks(exec.runs.map((x) => x.check));
+    out.executions = { ...f.exec, answered: feed.answered, error_samples: feed.errorSamples, ledger_check: checks.executions, by_connections: exec.runs.map((x) => x.r) };
+    notes.exec = [answeredNote(feed), exec.note].filter(Boolean).join('; ');
     if (o.profile) {
       await server.stop();
       log(`api: CPU profile of the execution benchmark written under bench/profiles/ (open it in Chrome DevTools → Performance, or speedscope)`);
@@ -208,14 +242,18 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
     f.statusOpen = openRefs.length ? await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, next: openNext }) : undefined;
     out.status_get_open = { ...f.statusOpen, executions: openRefs.length };
 
-    log(`api: (3) collections on ONE merchant (hot wallet), ${o.seconds} s`);
-    const hotFeed = await prepareFeed(db, [templates[0]!], Math.ceil(Math.max(f.exec.ok_rps, 50) * o.seconds * 1.5) + o.connections);
-    const hotCpu = cpuMeter(server.child.pid!);
-    f.hot = await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, amount: hotFeed.remaining, next: hotFeed.next, onResponse: hotFeed.onResponse });
-    f.hot.cpu = hotCpu(f.hot.responses);
-    checks.hot_wallet = await verifyCollections(db, hotFeed.acked);
-    out.hot_wallet = { ...f.hot, answered: hotFeed.answered, error_samples: hotFeed.errorSamples, ledger_check: checks.hot_wallet };
-    notes.hot = answeredNote(hotFeed);
+    const hot = await bestOf(o.exec_connections, async (connections) => {
+      log(`api: (3) collections on ONE merchant (hot wallet), ${o.seconds} s, ${connections} connections`);
+      const hotFeed = await prepareFeed(db, [templates[0]!], Math.ceil(Math.max(f.exec!.ok_rps, 50) * o.seconds * 1.5) + connections);
+      const hotCpu = cpuMeter(server!.child.pid!);
+      const r = await cannon({ url: server!.url, connections, duration_s: o.seconds, amount: hotFeed.remaining, next: hotFeed.next, onResponse: hotFeed.onResponse });
+      r.cpu = hotCpu(r.responses);
+      return { r, feed: hotFeed, check: await verifyCollections(db, hotFeed.acked) };
+    });
+    f.hot = hot.best.r;
+    checks.hot_wallet = mergeChecks(hot.runs.map((x) => x.check));
+    out.hot_wallet = { ...f.hot, answered: hot.best.feed.answered, error_samples: hot.best.feed.errorSamples, ledger_check: checks.hot_wallet, by_connections: hot.runs.map((x) => x.r) };
+    notes.hot = [answeredNote(hot.best.feed), hot.note].filter(Boolean).join('; ');
 
     const rate = Math.max(1, Math.floor(f.exec.ok_rps / 2));
     log(`api: (4) latency at half of (2): ${rate}/s — autocannon overallRate, then evenly paced`);

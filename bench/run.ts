@@ -47,7 +47,7 @@ function options(argv: string[], env: NodeJS.ProcessEnv) {
     warmup_seconds: num(env.BENCH_WARMUP_SECONDS, Math.min(3, seconds)),
     connections: num(env.BENCH_CONNECTIONS, 32),
     /** (2) and (3) run at each of these and report the best (pgbench likewise runs BENCH_PGBENCH_CLIENTS). */
-    exec_connections: (env.BENCH_EXEC_CONNECTIONS ?? '32,128,512').split(',').map(Number).filter((n) => n >= 1),
+    exec_connections: (env.BENCH_EXEC_CONNECTIONS ?? '32,128,256,512').split(',').map(Number).filter((n) => n >= 1),
     merchants: num(env.BENCH_MERCHANTS, 50),
     pgbench_clients: (env.BENCH_PGBENCH_CLIENTS ?? '1,8,32').split(',').map(Number),
     pgbench_seconds: num(env.BENCH_PGBENCH_SECONDS, seconds),
@@ -147,25 +147,32 @@ const stamp = () => new Date().toISOString().replace(/:/g, '-').replace(/\.\d+Z$
 
 // ---------------------------------------------------------------------------------------------
 
-async function baselines(o: Options, pgServer: Awaited<ReturnType<typeof startTempPostgres>>, out: Record<string, unknown>, f: Figures) {
-  log('baseline: bare Fastify echo in its own process');
+const ECHO_GET = (): Req => ({ method: 'GET', path: '/echo' });
+
+/** The bare-Fastify baseline server (bench/echo-server.mjs) in its own process. */
+async function startEcho(): Promise<{ url: string; stop: () => void }> {
   const port = await freePort();
   const echo = spawn(process.execPath, [join(BENCH_DIR, 'echo-server.mjs')], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     echo.stdout.on('data', (c: Buffer) => String(c).includes('listening') && resolve());
     echo.once('exit', () => reject(new Error('echo server exited')));
   });
+  return { url: `http://127.0.0.1:${port}`, stop: () => echo.kill('SIGTERM') };
+}
+
+async function baselines(o: Options, pgServer: Awaited<ReturnType<typeof startTempPostgres>>, out: Record<string, unknown>, f: Figures) {
+  log('baseline: bare Fastify echo in its own process');
+  const echo = await startEcho();
   try {
-    const url = `http://127.0.0.1:${port}`;
     const body = JSON.stringify({ session_id: '123', payment_account_id: '456', currency: 'USD', reference_id: '2f1c7a9e-4b6d-4c1e-9f3a-6b2d8e0c5a71' });
     // Warmed up like the server under test is, so the baseline is not measured with cold JIT.
-    await cannon({ url, connections: o.connections, duration_s: o.warmup_seconds, next: () => ({ method: 'GET', path: '/echo' }) });
-    f.echoGet = await cannon({ url, connections: o.connections, duration_s: o.seconds, next: () => ({ method: 'GET', path: '/echo' }) });
+    await cannon({ url: echo.url, connections: o.connections, duration_s: o.warmup_seconds, next: ECHO_GET });
+    f.echoGet = await cannon({ url: echo.url, connections: o.connections, duration_s: o.seconds, next: ECHO_GET });
     const post: Req = { method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body };
-    const echoPost = await cannon({ url, connections: o.connections, duration_s: o.seconds, next: () => post });
+    const echoPost = await cannon({ url: echo.url, connections: o.connections, duration_s: o.seconds, next: () => post });
     out.fastify_echo = { get: f.echoGet, post: echoPost };
   } finally {
-    echo.kill('SIGTERM');
+    echo.stop();
   }
 
   log(`baseline: pgbench (clients ${o.pgbench_clients.join(', ')}, ${o.pgbench_seconds} s each)`);
@@ -221,14 +228,26 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
       server = await startServerProcess({ env: serverEnv(o, { DATABASE_URL: url }), echoErrors: true });
     }
 
-    log(`api: (1) GET /v1/status/collection/{reference_id} on ${feed.acked.size} executions, ${o.seconds} s`);
-    const refs = [...feed.acked.keys()].map((ref) => [ref, feed.tokenOf.get(ref)!] as const);
+    // Polls of executions that settled last (the instance remembers STATUS_CACHE_ENTRIES final
+    // ones, newest kept): the last run's, at most 10,000 of them.
+    const lastFeed = exec.runs[exec.runs.length - 1]!.feed;
+    const refs = [...lastFeed.acked.keys()].slice(-10_000).map((ref) => [ref, lastFeed.tokenOf.get(ref)!] as const);
+    log(`api: (1) GET /v1/status/collection/{reference_id} on ${refs.length} executions, ${o.seconds} s, with bare Fastify GET right before it`);
     let i = 0;
     const statusNext = (): Req => {
       const [ref, token] = refs[i++ % refs.length]!;
       return { method: 'GET', path: `/v1/status/collection/${ref}`, headers: { authorization: `Bearer ${token}` } };
     };
+    // The machine's speed moves within minutes: the ratio's baseline is measured next to it.
+    const echo = await startEcho();
+    try {
+      await cannon({ url: echo.url, connections: o.connections, duration_s: o.warmup_seconds, next: ECHO_GET });
+      f.echoGetBeside = await cannon({ url: echo.url, connections: o.connections, duration_s: o.seconds, next: ECHO_GET });
+    } finally {
+      echo.stop();
+    }
     f.statusGet = refs.length ? await cannon({ url: server.url, connections: o.connections, duration_s: o.seconds, next: statusNext }) : undefined;
+    out.fastify_echo_beside_status = f.echoGetBeside;
     out.status_get = f.statusGet;
 
     // Final executions are answered from the instance's memory after their first poll
@@ -386,6 +405,7 @@ async function main() {
   const halfCannon = (figures as Figures & { halfCannon?: LoadResult }).halfCannon;
   const rows = [
     loadRow('bare Fastify GET /echo', figures.echoGet),
+    loadRow('bare Fastify GET /echo, right before (1)', figures.echoGetBeside, 'the baseline of (1) and (1b)'),
     loadRow('bare Fastify POST /echo', (out.fastify_echo as { post?: LoadResult } | undefined)?.post),
     pgbenchRow('pgbench (a) single-row insert', single),
     pgbenchRow('pgbench (b) execution-shaped', figures.pgExec),

@@ -64,6 +64,8 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
 export interface Figures {
   echoGet?: LoadResult;
+  /** The same echo GET measured right before (1): the baseline of (1) and (1b). */
+  echoGetBeside?: LoadResult;
   statusGet?: LoadResult;
   /** Polls of executions still PROCESSING (not answered from memory). */
   statusOpen?: LoadResult;
@@ -89,8 +91,9 @@ export function goals(f: Figures): Goal[] {
     if (v === undefined) return out.push({ goal: name, value: '', met: null });
     out.push({ goal: name, value: `${v.toFixed(0)}/s`, met: v >= min });
   };
-  ratio('status GET ≥ 40 % of bare Fastify GET', f.statusGet?.ok_rps, f.echoGet?.ok_rps, 0.4);
-  ratio('status GET of PROCESSING executions ≥ 40 % of bare Fastify GET', f.statusOpen?.ok_rps, f.echoGet?.ok_rps, 0.4);
+  const echo = f.echoGetBeside ?? f.echoGet;
+  ratio('status GET ≥ 40 % of bare Fastify GET', f.statusGet?.ok_rps, echo?.ok_rps, 0.4);
+  ratio('status GET of PROCESSING executions ≥ 40 % of bare Fastify GET', f.statusOpen?.ok_rps, echo?.ok_rps, 0.4);
   ratio('executions ≥ 43 % of pgbench execution-shaped', f.exec?.ok_rps, f.pgExec?.best.tps, 0.43);
   floor('executions ≥ 2,000/s', f.exec?.ok_rps, 2000);
   ratio('hot wallet ≥ 60 % of pgbench hot row', f.hot?.ok_rps, f.pgHot?.best.tps, 0.6);

@@ -15,10 +15,20 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** Every PostgreSQL server process on the machine (the bench's own server is the only one running). */
-export function postgresCpuSeconds(): number {
+/** CPU seconds of every PostgreSQL server process on the machine (the bench's own server is the only one running), by pid. */
+export function postgresCpuByPid(): Map<number, number> {
   const pids = execSync('pgrep -u postgres postgres || true', { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  return pids.reduce((a, p) => a + cpuSeconds(p), 0);
+  return new Map(pids.map((p) => [p, cpuSeconds(p)]));
+}
+
+/**
+ * PostgreSQL CPU seconds spent between two readings: by process, so a backend that exited in
+ * between takes only its own share with it instead of making the sum go down.
+ */
+function postgresDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, s] of after) sum += Math.max(0, s - (before.get(pid) ?? 0));
+  return sum;
 }
 
 export interface CpuPerRequest {
@@ -31,7 +41,7 @@ export interface CpuPerRequest {
 /** Start measuring; the returned function gives the CPU per request for `requests` done since. */
 export function cpuMeter(server_pid: number): (requests: number) => CpuPerRequest {
   const s0 = cpuSeconds(server_pid);
-  const p0 = postgresCpuSeconds();
+  const p0 = postgresCpuByPid();
   const c0 = process.cpuUsage();
   return (requests) => {
     const n = Math.max(1, requests);
@@ -39,7 +49,7 @@ export function cpuMeter(server_pid: number): (requests: number) => CpuPerReques
     const r = (x: number) => Math.round(x * 1000) / 1000;
     return {
       server_ms: r(((cpuSeconds(server_pid) - s0) * 1000) / n),
-      postgres_ms: r(((postgresCpuSeconds() - p0) * 1000) / n),
+      postgres_ms: r((postgresDelta(p0, postgresCpuByPid()) * 1000) / n),
       client_ms: r((c.user + c.system) / 1000 / n),
     };
   };

@@ -26,10 +26,32 @@ function send422(reply: FastifyReply, detail: DetailItem[]) {
   return reply.code(422).type('application/json').send({ detail });
 }
 
+/** How long a client may go on sending a body we refused before its connection is cut. */
+const REFUSED_BODY_DRAIN_MS = 10_000;
+
+/**
+ * After refusing a body unread (413), keep the connection while node discards the rest of it.
+ * Fastify asks for `Connection: close`; closing while the client's bytes still arrive makes the
+ * kernel answer them with a reset, which can destroy the 413 before the client has read it (the
+ * "lingering close" problem of HTTP/1.1). Bounded: a body still arriving after
+ * REFUSED_BODY_DRAIN_MS loses its connection.
+ */
+function drainRefusedBody(request: FastifyRequest, reply: FastifyReply): void {
+  reply.removeHeader('connection');
+  const raw = request.raw;
+  if (raw.complete) return;
+  const timer = setTimeout(() => raw.socket?.destroy(), REFUSED_BODY_DRAIN_MS);
+  timer.unref();
+  const done = () => clearTimeout(timer);
+  raw.once('end', done);
+  raw.once('close', done);
+}
+
 /** Errors raised by Fastify itself before our handler runs, mapped to the contract. */
-function fastifyError(err: FastifyError, reply: FastifyReply) {
+function fastifyError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      drainRefusedBody(request, reply);
       return reply.code(413).send({ detail: 'Request body too large' });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return send422(reply, [
@@ -59,7 +81,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const e = err instanceof JsonBodyError ? err : (fe.cause as JsonBodyError);
       return send422(reply, [{ loc: ['body', e.position], msg: `JSON decode error: ${e.message}`, type: 'value_error.jsondecode' }]);
     }
-    const mapped = fastifyError(fe, reply);
+    const mapped = fastifyError(fe, request, reply);
     if (mapped) return mapped;
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.code(fe.statusCode).send({ detail: fe.message });

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import type { ManualClock } from '../../src/clock.js';
 import { revokeApiKey } from '../../src/services/merchants.js';
@@ -172,6 +173,26 @@ for (const backend of backends()) {
         const res = await h.anon.request('POST', '/v1/jwt/client/obtain/token', { raw: big, headers: { 'content-type': 'application/json' } });
         assert.equal(res.status, 413);
         assert.equal(typeof res.body.detail, 'string');
+      });
+
+      it('answers 413 before the body is read, then drains it and keeps the connection (no reset can eat the answer)', async () => {
+        const { port } = new URL(h.baseUrl);
+        const socket = connect(Number(port), '127.0.0.1');
+        let received = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (c: string) => (received += c));
+        const until = async (re: RegExp) => {
+          for (let i = 0; i < 200 && !re.test(received); i++) await new Promise((r) => setTimeout(r, 10));
+          return re.test(received);
+        };
+        const length = h.config.body_limit_bytes * 2;
+        socket.write(`POST /v1/jwt/client/obtain/token HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n`);
+        assert.ok(await until(/^HTTP\/1\.1 413 /), 'the 413 comes before the body is sent');
+        assert.doesNotMatch(received, /connection: close/i);
+        socket.write(Buffer.alloc(length, 0x78)); // the client sends the body anyway, as clients without 100-continue do
+        socket.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
+        assert.ok(await until(/HTTP\/1\.1 200 [\s\S]*"status":"ok"/), `the same connection answers the next request: ${received.slice(0, 300)}`);
+        socket.destroy();
       });
     });
 

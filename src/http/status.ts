@@ -4,6 +4,7 @@ import { type ExecutionStatus, type OperationType, SOURCE_TYPES_IN_SPEC } from '
 import { isFinal } from '../domain/executions.js';
 import { invalid, notFound } from '../domain/errors.js';
 import { minorToJsonNumber } from '../domain/money.js';
+import { toExecutionResponse } from '../services/execution-view.js';
 import { executionStatus } from '../services/executions.js';
 import type { Services } from '../services/index.js';
 import { sourceStatus } from '../services/sources.js';
@@ -53,13 +54,12 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         if (!isFinal(row.status as ExecutionStatus)) return sendExecution(reply, row);
         // A final answer never changes (services/final-executions.ts) and polls repeat it: the
         // body this route's own serializer made for the remembered row is sent again as it is.
+        reply.header(PAYMENT_INTENT_HEADER, String(row.id));
         let body = finalBodies.get(row);
         if (body === undefined) {
-          const made = reply.serialize(sendExecution(reply, row));
+          const made = reply.serialize(toExecutionResponse(row));
           if (typeof made !== 'string') throw new Error('assertion: the response serializer made no text');
           finalBodies.set(row, (body = made));
-        } else {
-          reply.header(PAYMENT_INTENT_HEADER, String(row.id));
         }
         // A string with a JSON content type goes out as it is (no second serialization).
         return (reply as unknown as FastifyReply).type('application/json; charset=utf-8').send(body);

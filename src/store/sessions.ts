@@ -99,7 +99,8 @@ export async function lockSessionsForExecution(
                         and s.merchant_id is not distinct from r.merchant_id
         join merchants m on m.id = s.merchant_id
         left join payment_accounts pa on pa.id = r.account_id and pa.merchant_id is not distinct from s.merchant_id
-        left join payment_sources ps on ps.id = s.source_id and ps.merchant_id = s.merchant_id and ps.source_type = s.source_type
+        left join payment_sources ps on ps.id = s.source_id and ps.merchant_id is not distinct from s.merchant_id
+                                     and ps.source_type is not distinct from s.source_type
         order by s.id
         for update of s`;
   });

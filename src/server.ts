@@ -14,7 +14,8 @@ import type { CarrierConnector, Gateway } from './providers/types.js';
 import { AuthService, loadSigningKey } from './services/auth.js';
 import { StatusHub } from './services/events.js';
 import { acceptCallback, applyBatch } from './services/settlement.js';
-import { startBatch } from './services/executions.js';
+import { readStatusBatch, startBatch } from './services/executions.js';
+import { REFERENCE_KEYS_PER_STATEMENT_MAX } from './store/executions.js';
 import { GroupCommit } from './store/group-commit.js';
 import { deliver, DELIVER_QUEUE } from './services/webhooks.js';
 import { Worker } from './jobs/worker.js';
@@ -134,8 +135,13 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
     hub,
     finals,
     starts: undefined as never,
+    statusReads: undefined as never,
   };
   (services as { starts: Services['starts'] }).starts = new GroupCommit((units) => startBatch(services, units), group('execution starts'));
+  (services as { statusReads: Services['statusReads'] }).statusReads = new GroupCommit((keys) => readStatusBatch(services, keys), {
+    ...group('status reads'),
+    batch_max: REFERENCE_KEYS_PER_STATEMENT_MAX,
+  });
   return services;
 }
 

@@ -18,6 +18,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     const groups = {
       execution_start: services.starts,
       settlement: services.settlement.applies,
+      status_reads: services.statusReads, // reads, batched the same way (no commit to share)
       ...(sandbox instanceof SandboxMomo ? { sandbox_carrier: sandbox.records } : {}),
     };
     for (const [metric, help] of [

@@ -18,7 +18,7 @@ import { formatMinor, parseDecimal } from '../domain/money.js';
 import { convertMinor, type Price } from '../domain/pricing.js';
 import { InsufficientFunds, MerchantAccount, PlatformAccount, postTransaction } from '../ledger/ledger.js';
 import { indexPlans, type Tx } from '../store/db.js';
-import { afterMove, type ExecutionRow, findExecution, findExecutionByReference, type Move, moveExecutions, type NewExecution, type NewStart, releaseRefundable, reserveRefundable, type SourceClaim, startExecutions, undoClaims } from '../store/executions.js';
+import { afterMove, type ExecutionRow, findExecution, findExecutionByReference, findExecutionsByReference, type Move, moveExecutions, type ReferenceKey, type NewExecution, type NewStart, releaseRefundable, reserveRefundable, type SourceClaim, startExecutions, undoClaims } from '../store/executions.js';
 import { type Outcome, rounds } from '../store/group-commit.js';
 import { findMerchant, reservePasscodeAttempt, updateMerchant } from '../store/merchants.js';
 import { findCounterparty } from '../store/counterparties.js';
@@ -700,7 +700,7 @@ export async function executionStatus(s: Services, auth: AuthContext, op: Operat
   const reference_id = reference_id_raw.toLowerCase();
   const final = s.finals.get(auth.merchant_id, op, reference_id);
   if (final) return final; // a final answer never changes (services/final-executions.ts)
-  const row = await findExecutionByReference(s.ctx.database.db, auth.merchant_id, op, reference_id);
+  const row = await s.statusReads.submit({ merchant_id: auth.merchant_id, operation_type: op, reference_id });
   if (!row) return undefined;
   s.finals.note(row);
   // A PENDING execution whose first carrier call never happened (its request died) is resumed here too.
@@ -708,4 +708,15 @@ export async function executionStatus(s: Services, auth: AuthContext, op: Operat
     return reconcile(s.settlement, row);
   }
   return row;
+}
+
+/**
+ * The status-read batch's function (services/index.ts `statusReads`): the polls of open executions
+ * that arrive together read in one statement instead of one round trip each. Each poll's statement
+ * starts after the poll arrived, so it sees every change committed before it (an execution a
+ * client was just told is COMPLETED is never read back as PROCESSING).
+ */
+export async function readStatusBatch(s: Services, keys: readonly ReferenceKey[]): Promise<Outcome<ExecutionRow | undefined>[]> {
+  const found = await findExecutionsByReference(s.ctx.database.db, keys);
+  return found.map((value) => ({ ok: true, value }));
 }

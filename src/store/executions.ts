@@ -24,6 +24,50 @@ export async function findExecutionByReference(ex: Executor, merchant_id: number
   return raw ? mapRow(executions, raw) : undefined;
 }
 
+/** An execution's idempotency key: what a status poll names. */
+export interface ReferenceKey {
+  merchant_id: number;
+  operation_type: string;
+  /** Lower-cased. */
+  reference_id: string;
+}
+
+/** Keys one statement looks up at most (status polls that arrive together, services/executions.ts). */
+export const REFERENCE_KEYS_PER_STATEMENT_MAX = 256;
+
+let byReferences: Once | undefined;
+
+/**
+ * Executions for many keys in one statement: in the keys' order, undefined where a key has none.
+ * Each key is one probe of the unique (merchant, operation, reference) index: the lateral
+ * subquery's `limit 1` keeps it a nested loop of lookups whatever the table's size was when the
+ * plan was cached (as a join, a plan made while the table was small hashes a scan of all of it) —
+ * so it needs no transaction carrying `indexPlans` around it.
+ */
+export async function findExecutionsByReference(ex: Executor, keys: readonly ReferenceKey[]): Promise<(ExecutionRow | undefined)[]> {
+  if (keys.length === 0) return [];
+  if (keys.length > REFERENCE_KEYS_PER_STATEMENT_MAX) throw new Error('assertion: too many keys in one lookup');
+  byReferences ??= new Once(
+    () => sql`select k._ord, e.* from unnest(${p('merchant_ids')}::bigint[], ${p('operation_types')}::text[], ${p('reference_ids')}::text[])
+                   with ordinality as k(merchant_id, operation_type, reference_id, _ord)
+              cross join lateral (select * from executions x
+                                  where x.merchant_id = k.merchant_id and x.operation_type = k.operation_type and x.reference_id = k.reference_id
+                                  limit 1) e`,
+  );
+  const found = await run<Record<string, unknown> & { _ord: bigint | number }>(ex, byReferences.get(), {
+    merchant_ids: arrayLiteral(keys.map((k) => k.merchant_id)),
+    operation_types: arrayLiteral(keys.map((k) => k.operation_type)),
+    reference_ids: arrayLiteral(keys.map((k) => k.reference_id)),
+  });
+  const out: (ExecutionRow | undefined)[] = new Array(keys.length).fill(undefined);
+  for (const raw of found) {
+    const i = Number(raw._ord) - 1;
+    if (!(i >= 0 && i < keys.length) || out[i] !== undefined) throw new Error('assertion: a lookup row for no key, or two rows for one key');
+    out[i] = mapRow(executions, raw);
+  }
+  return out;
+}
+
 export async function findExecution(ex: Executor, id: number): Promise<ExecutionRow | undefined> {
   byId ??= new Once(() => ex.select().from(executions).where(eq(executions.id, p('id'))));
   const [raw] = await run(ex, byId.get(), { id });

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import type { ManualClock } from '../../src/clock.js';
 import { reconcileDue } from '../../src/jobs/reconcile.js';
+import { executionStatus } from '../../src/services/executions.js';
 import { fundSandboxWallet } from '../../src/services/merchants.js';
 import { rows } from '../../src/store/db.js';
 import { backends } from '../helpers/backends.js';
@@ -317,6 +318,40 @@ for (const backend of backends()) {
         assert.equal(ok(await m.api.get(`/v1/status/collection/${ref}`)).gateway_message, started.gateway_message);
         await h.database.db.execute(sql`update executions set gateway_message = 'edited' where reference_id = ${ref}`);
         assert.equal(ok(await m.api.get(`/v1/status/collection/${ref}`)).gateway_message, 'edited', 'open: read on every poll');
+      });
+      it('reads open executions polled together in one statement, each poll getting its own answer', async () => {
+        const a = await h.merchant();
+        const b = await h.merchant();
+        const refs: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          const ref = randomUUID();
+          const started = ok(await collect(a, await checkoutSession(a, await publishedInvoice(a)), await paymentAccount(a, { number: msisdn('060') }), 'USD', ref));
+          assert.equal(started.status, 'PROCESSING');
+          refs.push(ref);
+        }
+        const services = h.server.services;
+        const auth = (m: typeof a) => ({ merchant_id: m.merchant_id, api_key_id: 0, verified: true });
+        const before = { ...services.statusReads.stats };
+        // Submitted in one turn of the event loop: one batch, one statement.
+        const answers = await Promise.all([
+          ...refs.map((ref) => executionStatus(services, auth(a), 'COLLECTION', ref.toUpperCase())),
+          executionStatus(services, auth(a), 'COLLECTION', randomUUID()),
+          executionStatus(services, auth(b), 'COLLECTION', refs[0]!), // another merchant's key
+          executionStatus(services, auth(a), 'PAYOUT', refs[1]!), // keys are per operation
+        ]);
+        assert.deepEqual(
+          answers.map((row) => row && { ref: row.reference_id, merchant: row.merchant_id, status: row.status }),
+          [...refs.map((ref) => ({ ref, merchant: a.merchant_id, status: 'PROCESSING' })), undefined, undefined, undefined],
+        );
+        assert.equal(services.statusReads.stats.units - before.units, 8);
+        assert.equal(services.statusReads.stats.batches - before.batches, 1, 'one statement for the eight polls');
+
+        // Over HTTP, many polls at once answer exactly as one at a time would.
+        const polls = await Promise.all(refs.flatMap((ref) => [a.api.get(`/v1/status/collection/${ref}`), b.api.get(`/v1/status/collection/${ref}`)]));
+        polls.forEach((res, i) => {
+          if (i % 2 === 1) return assert.equal(res.status, 404, 'another merchant reads nothing');
+          assert.equal(ok(res).reference_id, refs[i / 2]);
+        });
       });
     });
 

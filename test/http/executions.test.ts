@@ -319,6 +319,7 @@ for (const backend of backends()) {
         await h.database.db.execute(sql`update executions set gateway_message = 'edited' where reference_id = ${ref}`);
         assert.equal(ok(await m.api.get(`/v1/status/collection/${ref}`)).gateway_message, 'edited', 'open: read on every poll');
       });
+
       it('reads open executions polled together in one statement, each poll getting its own answer', async () => {
         const a = await h.merchant();
         const b = await h.merchant();

@@ -73,6 +73,8 @@ export interface Figures {
   exec?: LoadResult;
   pgHot?: PgbenchResult;
   hot?: LoadResult;
+  /** (4) with autocannon's overallRate (each second's budget in a burst): shown, not judged. */
+  halfCannon?: LoadResult;
   half?: LoadResult;
   /** Paced below half (1/4, 1/8, 1/16 of (2)) while p99 stays ≥ the goal: where it holds. Not a goal. */
   lowerRates?: { fraction: string; r: LoadResult }[];
@@ -84,7 +86,7 @@ export interface Figures {
 /** Goal (4): p99 below this at half of the best collection rate. */
 export const P99_GOAL_MS = 25;
 
-/** Where below half p99 < 25 ms held, if the bench went looking (not a goal). */
+/** Where below half p99 < P99_GOAL_MS held, if the bench went looking (not a goal). */
 function lowerNote(f: Figures): string {
   if (!f.lowerRates?.length) return '';
   const held = f.lowerRates.find((x) => x.r.latency.p99_ms < P99_GOAL_MS);
@@ -111,8 +113,9 @@ export function goals(f: Figures): Goal[] {
   floor('executions ≥ 2,000/s', f.exec?.ok_rps, 2000);
   ratio('hot wallet ≥ 60 % of pgbench hot row', f.hot?.ok_rps, f.pgHot?.best.tps, 0.6);
   floor('hot wallet ≥ 1,000/s', f.hot?.ok_rps, 1000);
-  if (f.half) out.push({ goal: 'p99 < 25 ms at half of the max rate', value: `p99 ${f.half.latency.p99_ms.toFixed(2)} ms at ${f.half.rate}/s${lowerNote(f)}`, met: f.half.latency.p99_ms < P99_GOAL_MS });
-  else out.push({ goal: 'p99 < 25 ms at half of the max rate', value: '', met: null });
+  const halfGoal = `p99 < ${P99_GOAL_MS} ms at half of the max rate`;
+  if (f.half) out.push({ goal: halfGoal, value: `p99 ${f.half.latency.p99_ms.toFixed(2)} ms at ${f.half.rate}/s${lowerNote(f)}`, met: f.half.latency.p99_ms < P99_GOAL_MS });
+  else out.push({ goal: halfGoal, value: '', met: null });
   if (f.growthSmall && f.growthLarge) {
     const g = f.growthLarge.latency.p50_ms / f.growthSmall.latency.p50_ms - 1;
     out.push({

@@ -22,8 +22,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       ...(sandbox instanceof SandboxMomo ? { sandbox_carrier: sandbox.records } : {}),
     };
     for (const [metric, help] of [
-      ['batches', 'transactions run by the group commit'],
-      ['units', 'units of work (requests, carrier answers) in them'],
+      ['batches', 'transactions run by the group commit (statements, for status_reads)'],
+      ['units', 'units of work (requests, carrier answers, status polls) in them'],
       ['split', 'batches whose transaction failed and whose units were run again alone'],
     ] as const) {
       lines.push(`# HELP dollr_group_commit_${metric}_total ${help}`, `# TYPE dollr_group_commit_${metric}_total counter`);

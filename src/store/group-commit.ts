@@ -4,6 +4,10 @@
  * statements instead of N commits and N times as many round trips. On a hot row (one merchant's
  * wallet) it is the only way past one commit per payment: the row is locked once per batch.
  *
+ * The same batching serves status polls of open executions (services/executions.ts
+ * readStatusBatch): there a batch is one read statement and no transaction, and the promises below
+ * about commits do not apply — only that each poll's read starts after it was submitted.
+ *
  * Batches form by themselves: a unit submitted while fewer than `concurrency` batches are running
  * starts one on the next turn of the event loop (so the units that arrived in the same turn go
  * together, and a lone request waits for nothing); units submitted while every slot is busy wait

@@ -25,8 +25,8 @@ import { freePort, loadEnv, REPO_ROOT, type ServerProcess, startServerProcess } 
 import { answeredNote, countPostings, loadLedgerHistory, prepareFeed, verifyCollections, type LedgerCheck } from './lib/collections.js';
 import { cpuMeter } from './lib/cpu.js';
 import { cannon, type LoadResult, paced, type Req } from './lib/load.js';
-import { createPgbenchSchema, pgbench, type PgbenchResult } from './lib/pgbench.js';
-import { type Figures, goalLines, goals, loadRow, P99_GOAL_MS, pgbenchRow, table } from './lib/report.js';
+import { createPgbenchSchema, pgbench, pgbenchPaced, type PgbenchResult } from './lib/pgbench.js';
+import { type Figures, goalLines, goals, loadRow, P99_GOAL_MS, pgbenchPacedRow, pgbenchRow, table } from './lib/report.js';
 
 const BENCH_DIR = fileURLToPath(new URL('./', import.meta.url));
 const SECTIONS = ['baseline', 'api', 'growth', 'embedded'] as const;
@@ -79,6 +79,11 @@ async function settleDatabase(url: string): Promise<number> {
   }
   return Date.now() - started;
 }
+
+/** The baselines' database (bench/pgbench/schema.sql), beside the server's. */
+const PGBENCH_DB = 'pgbench';
+/** pgbench clients for the paced baseline of (4): enough that a stall queues transactions instead of delaying the schedule. */
+const HALF_PGBENCH_CLIENTS = 64;
 
 async function createDatabase(adminUrl: string, name: string): Promise<string> {
   const c = new pg.Client({ connectionString: adminUrl });
@@ -190,7 +195,7 @@ async function baselines(o: Options, pgServer: Awaited<ReturnType<typeof startTe
   }
 
   log(`baseline: pgbench (clients ${o.pgbench_clients.join(', ')}, ${o.pgbench_seconds} s each)`);
-  const db = 'pgbench';
+  const db = PGBENCH_DB;
   await createDatabase(pgServer.url, db);
   await createPgbenchSchema(withDatabase(pgServer.url, db), o.merchants);
   const common = { bin: pgServer.bin, port: pgServer.port, database: db, clients: o.pgbench_clients, seconds: o.pgbench_seconds, merchants: o.merchants };
@@ -318,11 +323,21 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
       lower.push({ fraction: `1/${div}`, r, answered: feed.answered });
     }
     f.lowerRates = lower.map((x) => ({ fraction: x.fraction, r: x.r }));
+    // The machine's own figure for (4): the database alone doing a collection's durable work (its
+    // three commits) at the same rate, paced by pgbench, while the server sits idle.
+    const pgbenchUrl = withDatabase(pgServer.url, PGBENCH_DB);
+    if (!o.only.has('baseline')) {
+      await createDatabase(pgServer.url, PGBENCH_DB);
+      await createPgbenchSchema(pgbenchUrl, o.merchants);
+    } else await settleDatabase(pgbenchUrl);
+    log(`api: (4) baseline: pgbench collection-shaped (three commits) paced at ${rate}/s`);
+    f.halfPgbench = await pgbenchPaced({ bin: pgServer.bin, port: pgServer.port, database: PGBENCH_DB, script: 'collection.sql', rate, clients: HALF_PGBENCH_CLIENTS, seconds: o.seconds, merchants: o.merchants });
     checks.half_rate = await verifyCollections(db, acked);
     out.half_rate = {
       autocannon_overall_rate: { ...halfCannon, answered: feedA.answered },
       paced: { ...f.half, answered: feedB.answered },
       lower_rates: lower.map((x) => ({ fraction: x.fraction, ...x.r, answered: x.answered })),
+      pgbench_collection_shaped_same_rate: f.halfPgbench,
       ledger_check: checks.half_rate,
     };
     notes.halfCannon = answeredNote(feedA);
@@ -455,6 +470,7 @@ async function main() {
     loadRow(`(4) half rate, autocannon overallRate`, figures.halfCannon, `bursts at each second; ${notes.halfCannon ?? ''}`),
     loadRow(`(4) half rate, evenly paced`, figures.half, withLedger(notes.half ?? '', checks.half_rate)),
     ...(figures.lowerRates ?? []).map((x) => loadRow(`(4) ${x.fraction} of (2)'s rate, evenly paced`, x.r, `not a goal: where p99 < ${P99_GOAL_MS} ms holds`)),
+    pgbenchPacedRow(`(4) baseline: pgbench collection-shaped, same rate`, figures.halfPgbench),
     loadRow(`(5) ${(out.growth as { small?: { postings_before: number } } | undefined)?.small?.postings_before ?? ''} postings, 1 connection`, figures.growthSmall, notes.growthSmall),
     loadRow(`(5) ${(out.growth as { large?: { postings_before: number } } | undefined)?.large?.postings_before ?? ''} postings, 1 connection`, figures.growthLarge, withLedger(notes.growthLarge ?? '', checks.growth)),
     loadRow('(6) embedded PGlite collections', figures.embedded, withLedger(notes.embedded ?? '', checks.embedded)),

@@ -3,9 +3,12 @@
  * with no application in between. Each script runs at several client counts; the best counts.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { summarize } from './load.js';
 
 export const PGBENCH_DIR = fileURLToPath(new URL('../pgbench/', import.meta.url));
 
@@ -70,4 +73,54 @@ export async function pgbench(
   }
   const best = runs.reduce((a, b) => (b.tps > a.tps ? b : a));
   return { script: o.script, merchants: o.merchants, runs, best };
+}
+
+/** A paced pgbench run: latency from each transaction's scheduled start (as `paced` measures ours). */
+export interface PgbenchPacedRun {
+  script: string;
+  rate: number;
+  clients: number;
+  tps: number;
+  transactions: number;
+  /** Each transaction's time plus its schedule lag (pgbench -R -l), so a backlog shows as latency. */
+  latency: { p50_ms: number; p99_ms: number; max_ms: number };
+}
+
+/**
+ * pgbench -R: the script at a fixed rate (Poisson arrivals, as pgbench schedules them), latency per
+ * transaction from its log. What the database alone does for the same durable work at the rate the
+ * server was measured at.
+ */
+export async function pgbenchPaced(
+  o: { bin: string; port: number; database: string; script: string; rate: number; clients: number; seconds: number; merchants: number },
+): Promise<PgbenchPacedRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'dollr-pgbench-log-'));
+  try {
+    const out = await run(o.bin, [
+      '-h', '127.0.0.1', '-p', String(o.port), '-U', 'postgres', '-n',
+      '-f', `${PGBENCH_DIR}${o.script}`, '-D', `merchants=${o.merchants}`,
+      '-c', String(o.clients), '-j', String(o.clients % 2 === 0 ? 2 : 1), '-T', String(o.seconds), '-R', String(o.rate),
+      '-l', '--log-prefix', join(dir, 'tx'),
+      o.database,
+    ]);
+    // Log line: client_id transaction_no time_us script_no epoch epoch_us schedule_lag_us
+    const samples: number[] = [];
+    for (const file of readdirSync(dir)) {
+      for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+        const f = line.split(' ');
+        if (f.length >= 7 && f[2] !== 'skipped') samples.push((Number(f[2]) + Number(f[6])) / 1000);
+      }
+    }
+    const s = summarize(samples);
+    return {
+      script: o.script,
+      rate: o.rate,
+      clients: o.clients,
+      tps: Math.round(Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1] ?? NaN) * 10) / 10,
+      transactions: samples.length,
+      latency: { p50_ms: s.p50_ms, p99_ms: s.p99_ms, max_ms: s.max_ms },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

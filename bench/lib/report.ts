@@ -1,5 +1,5 @@
 /** The printed table and the goals of issue #8: each marked met or not, never failing the run. */
-import type { PgbenchResult } from './pgbench.js';
+import type { PgbenchPacedRun, PgbenchResult } from './pgbench.js';
 import type { LoadResult } from './load.js';
 
 export interface Row {
@@ -24,6 +24,11 @@ export function loadRow(name: string, r: LoadResult | undefined, note = ''): Row
     r.cpu ? `CPU/req server ${r.cpu.server_ms} ms, PostgreSQL ${r.cpu.postgres_ms} ms, load generator ${r.cpu.client_ms} ms` : '',
   ].filter(Boolean);
   return { name, rps: r.ok_rps, p50_ms: r.latency.p50_ms, p99_ms: r.latency.p99_ms, max_ms: r.latency.max_ms, note: [note, ...extra].filter(Boolean).join('; ') };
+}
+
+export function pgbenchPacedRow(name: string, r: PgbenchPacedRun | undefined): Row | undefined {
+  if (!r) return undefined;
+  return { name, rps: r.tps, p50_ms: r.latency.p50_ms, p99_ms: r.latency.p99_ms, max_ms: r.latency.max_ms, note: `pgbench -R ${r.rate} -c ${r.clients}: ${r.script}, Poisson arrivals (burstier than even pacing), latency from each transaction's scheduled start` };
 }
 
 export function pgbenchRow(name: string, r: PgbenchResult | undefined): Row | undefined {
@@ -78,6 +83,8 @@ export interface Figures {
   half?: LoadResult;
   /** Paced below half (1/4, 1/8, 1/16 of (2)) while p99 stays ≥ the goal: where it holds. Not a goal. */
   lowerRates?: { fraction: string; r: LoadResult }[];
+  /** The machine's figure for (4): pgbench doing a collection's three commits at (4)'s rate. */
+  halfPgbench?: PgbenchPacedRun;
   growthSmall?: LoadResult;
   growthLarge?: LoadResult;
   embedded?: LoadResult;
@@ -114,7 +121,8 @@ export function goals(f: Figures): Goal[] {
   ratio('hot wallet ≥ 60 % of pgbench hot row', f.hot?.ok_rps, f.pgHot?.best.tps, 0.6);
   floor('hot wallet ≥ 1,000/s', f.hot?.ok_rps, 1000);
   const halfGoal = `p99 < ${P99_GOAL_MS} ms at half of the max rate`;
-  if (f.half) out.push({ goal: halfGoal, value: `p99 ${f.half.latency.p99_ms.toFixed(2)} ms at ${f.half.rate}/s${lowerNote(f)}`, met: f.half.latency.p99_ms < P99_GOAL_MS });
+  const machine = f.halfPgbench ? `; pgbench collection-shaped at that rate: p99 ${f.halfPgbench.latency.p99_ms.toFixed(1)} ms` : '';
+  if (f.half) out.push({ goal: halfGoal, value: `p99 ${f.half.latency.p99_ms.toFixed(2)} ms at ${f.half.rate}/s${machine}${lowerNote(f)}`, met: f.half.latency.p99_ms < P99_GOAL_MS });
   else out.push({ goal: halfGoal, value: '', met: null });
   if (f.growthSmall && f.growthLarge) {
     const g = f.growthLarge.latency.p50_ms / f.growthSmall.latency.p50_ms - 1;

@@ -1,6 +1,6 @@
 -- Tables for the pgbench baselines: the columns and indexes an execution touches on its hot path
 -- (src/store/schema.ts: executions, ledger_postings, ledger_accounts), without the rest of the app.
-drop table if exists bench_single, bench_postings, bench_executions, bench_accounts;
+drop table if exists bench_single, bench_postings, bench_executions, bench_accounts, bench_carrier_txns;
 
 create table bench_single (
   id bigint generated always as identity primary key,
@@ -54,6 +54,15 @@ create table bench_postings (
 );
 create index bench_postings_account_idx on bench_postings (account_id, id);
 create index bench_postings_execution_idx on bench_postings (execution_id);
+
+-- what the sandbox carrier records of each payment (src/store/schema.ts: sandbox_carrier_txns)
+create table bench_carrier_txns (
+  key text primary key,
+  amount_minor bigint not null,
+  currency char(3) not null,
+  status text not null,
+  created_at timestamptz not null
+);
 
 -- account 0: the carrier clearing account (may go negative); 1..:merchants: one wallet per merchant
 insert into bench_accounts (id, merchant_id, currency, allow_negative, balance_minor) values (0, null, 'USD', true, 0);

@@ -23,6 +23,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     GROUP_COMMIT_CONCURRENCY: num({ default: 2, desc: 'group-commit transactions of one kind in flight at once (PostgreSQL; the embedded database runs one)' }),
     STATUS_CACHE_ENTRIES: num({ default: 20_000, desc: 'final executions an instance remembers for status polls (0 = read every poll from the database)' }),
     BODY_LIMIT_BYTES: num({ default: 1_048_576 }),
+    METRICS_TOKEN: str({ default: '', desc: 'when set, GET /metrics answers only requests with Authorization: Bearer <it> (Prometheus: authorization.credentials); empty leaves /metrics open, for a firewalled port' }),
     RATE_LIMIT_MERCHANT_PER_MIN: num({ default: 1200 }),
     RATE_LIMIT_IP_PER_MIN: num({ default: 600 }),
     RATE_LIMIT_STORE: str({ default: 'auto', choices: ['auto', 'memory', 'postgres'] }),
@@ -78,6 +79,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     status_cache_entries: e.STATUS_CACHE_ENTRIES,
     group_commit: { batch_max: e.GROUP_COMMIT_MAX, concurrency: e.GROUP_COMMIT_CONCURRENCY },
     body_limit_bytes: e.BODY_LIMIT_BYTES,
+    /** Undefined: /metrics is open (the operator keeps it off the public network). */
+    metrics_token: e.METRICS_TOKEN || undefined,
     pricing_cache_ttl_ms: e.PRICING_CACHE_TTL_MS,
     rate_limit: {
       merchant_per_min: e.RATE_LIMIT_MERCHANT_PER_MIN,

@@ -1,4 +1,7 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { DomainError } from '../domain/errors.js';
+import { NOT_AUTHENTICATED } from '../services/auth.js';
 import type { Services } from '../services/index.js';
 import { migrationsPending } from '../store/migrate.js';
 import { Type } from './schemas.js';
@@ -11,8 +14,17 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   // Prometheus text format: how the group commits batch (units per transaction is the figure to
-  // watch: it says how many requests share a commit under the current load).
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  // watch: it says how many requests share a commit under the current load). With METRICS_TOKEN
+  // set, only a scraper that sends it gets them; the figures name no merchant, but load and
+  // batching are an operator's business.
+  const token = services.ctx.config.metrics_token;
+  const tokenDigest = token === undefined ? undefined : sha256(token);
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (tokenDigest) {
+      const m = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '');
+      // Digests compare in constant time whatever the lengths.
+      if (!m || !timingSafeEqual(sha256(m[1]!), tokenDigest)) throw new DomainError('unauthenticated', NOT_AUTHENTICATED, { 'www-authenticate': 'Bearer' });
+    }
     const lines: string[] = [];
     const sandbox = services.carriers.for('PAWAPAY');
     const groups = {
@@ -56,3 +68,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     },
   );
 };
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}

@@ -229,6 +229,41 @@ for (const backend of backends()) {
         assert.equal(ready.status, 200);
         assert.deepEqual(ready.body, { status: 'ready', database: backend });
       });
+
+      it('serves /metrics to anyone when no METRICS_TOKEN is set', async () => {
+        const res = await h.anon.get('/metrics');
+        assert.equal(res.status, 200);
+        assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+        assert.match(res.text, /^dollr_group_commit_batches_total\{kind="execution_start"\} \d+$/m);
+      });
+    });
+
+    describe('metrics behind METRICS_TOKEN', () => {
+      const SCRAPE_TOKEN = 'scrape-9f2c61d0a7e44b1b';
+      const hm = useServer(backend, { env: { METRICS_TOKEN: SCRAPE_TOKEN } });
+
+      it('answers only the scraper that sends the token, with the docs\' 401 otherwise', async () => {
+        const m = await hm.merchant();
+        for (const [label, headers] of [
+          ['no credentials', {}],
+          ['a wrong token', { authorization: 'Bearer scrape-9f2c61d0a7e44b1c' }],
+          ['a prefix of the token', { authorization: `Bearer ${SCRAPE_TOKEN.slice(0, -1)}` }],
+          ['the token in another scheme', { authorization: `Basic ${SCRAPE_TOKEN}` }],
+          ["a merchant's own bearer token", { authorization: `Bearer ${m.token}` }],
+        ] as const) {
+          const res = await hm.anon.request('GET', '/metrics', { headers });
+          assert.equal(res.status, 401, label);
+          assert.deepEqual(res.body, { detail: 'Not authenticated' }, label);
+          assert.equal(res.headers.get('www-authenticate'), 'Bearer', label);
+          assert.doesNotMatch(res.text, /dollr_group_commit/, label);
+        }
+        const ok = await hm.anon.request('GET', '/metrics', { headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } });
+        assert.equal(ok.status, 200);
+        assert.match(ok.text, /^dollr_group_commit_units_total\{kind="settlement"\} \d+$/m);
+        // The rest of the server is not behind the scrape token.
+        assert.equal((await hm.anon.get('/healthz')).status, 200);
+        assert.ok(!hm.logs.join('').includes(SCRAPE_TOKEN), 'the token stays out of the logs');
+      });
     });
 
     describe('logs', () => {

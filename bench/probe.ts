@@ -52,6 +52,12 @@ await setup.close();
 const db = await openDatabase({ database_url: url, pool_max: 2 });
 const profDir = process.env.PROBE_PROFILE_DIR;
 const server = await startServerProcess({ env: loadEnv({ DATABASE_URL: url }), echoErrors: true, nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
+// Piped into `head`, stdout closes early: stop the server (and the throwaway PostgreSQL, at exit)
+// instead of dying on EPIPE and leaving the server process running.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  void server.stop().finally(() => process.exit(0));
+});
 const feed = await prepareFeed(db, [t], N + 20);
 console.log(`${templates.length} merchant(s), server ${server.url}, PostgreSQL ${url.includes('host=') ? 'over a Unix socket' : 'over TCP'}`);
 

@@ -82,7 +82,7 @@ async function settleDatabase(url: string): Promise<number> {
 
 /** The baselines' database (bench/pgbench/schema.sql), beside the server's. */
 const PGBENCH_DB = 'pgbench';
-/** pgbench clients for the paced baseline of (4): enough that a stall queues transactions instead of delaying the schedule. */
+/** pgbench clients for the paced baseline of (4): each runs its transactions one after another, so this many can be in flight at once. */
 const HALF_PGBENCH_CLIENTS = 64;
 
 async function createDatabase(adminUrl: string, name: string): Promise<string> {
@@ -365,7 +365,8 @@ async function growth(o: Options, pgServer: Awaited<ReturnType<typeof startTempP
     };
     await run(o.warmup_seconds);
     // Each size is measured after the same maintenance (the history load ends with its own vacuum
-    // analyze): the small ledger on tables never analyzed read higher than the large one in two runs.
+    // analyze), so the comparison does not hang on when autovacuum last ran. The small size, measured
+    // first, still reads a little slower: the server is still warming up (README, figures of (5)).
     const measure = async () => {
       await settleDatabase(url);
       const postings = await countPostings(db);

@@ -1,7 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DomainError } from '../domain/errors.js';
-import { NOT_AUTHENTICATED } from '../services/auth.js';
+import { bearerToken, NOT_AUTHENTICATED, unauthenticated } from '../services/auth.js';
+import { sameToken, sha256 } from '../services/portal-auth.js';
 import type { Services } from '../services/index.js';
 import { migrationsPending } from '../store/migrate.js';
 import { Type } from './schemas.js';
@@ -20,10 +19,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   const token = services.ctx.config.metrics_token;
   const tokenDigest = token === undefined ? undefined : sha256(token);
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
-    if (tokenDigest) {
-      const m = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '');
-      // Digests compare in constant time whatever the lengths.
-      if (!m || !timingSafeEqual(sha256(m[1]!), tokenDigest)) throw new DomainError('unauthenticated', NOT_AUTHENTICATED, { 'www-authenticate': 'Bearer' });
+    if (tokenDigest !== undefined) {
+      // Digests, so the constant-time comparison has equal lengths whatever was sent.
+      const presented = bearerToken(request.headers.authorization);
+      if (presented === undefined || !sameToken(sha256(presented), tokenDigest)) throw unauthenticated(NOT_AUTHENTICATED);
     }
     const lines: string[] = [];
     const sandbox = services.carriers.for('PAWAPAY');
@@ -68,7 +67,3 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     },
   );
 };
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}

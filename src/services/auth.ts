@@ -34,8 +34,14 @@ interface Claims {
   [k: string]: unknown;
 }
 
-function unauthenticated(msg: string): DomainError {
+/** The docs' 401: `{"detail": msg}` with `WWW-Authenticate: Bearer`. */
+export function unauthenticated(msg: string): DomainError {
   return new DomainError('unauthenticated', msg, { 'www-authenticate': 'Bearer' });
+}
+
+/** The token of an `Authorization: Bearer <token>` header; undefined when the header is not one. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : /^Bearer[ ]+([^ ]+)\s*$/i.exec(header)?.[1];
 }
 
 /** The signing key: from config, or generated once and shared by every instance through the database. */
@@ -103,9 +109,9 @@ export class AuthService {
   /** Resolve an Authorization header to the merchant, or throw the documented 401. */
   async authenticate(header: string | undefined): Promise<AuthContext> {
     if (header === undefined || header.trim() === '') throw unauthenticated(NOT_AUTHENTICATED);
-    const m = /^Bearer[ ]+([^ ]+)\s*$/i.exec(header);
-    if (!m || m[1]!.length > TOKEN_LENGTH_MAX) throw unauthenticated(BAD_CREDENTIALS);
-    const claims = this.decode(m[1]!);
+    const token = bearerToken(header);
+    if (token === undefined || token.length > TOKEN_LENGTH_MAX) throw unauthenticated(BAD_CREDENTIALS);
+    const claims = this.decode(token);
     const row = await this.keyStatus(claims.kid);
     if (!row || row.revoked || String(row.merchant_id) !== claims.sub) throw unauthenticated(BAD_CREDENTIALS);
     return { merchant_id: row.merchant_id, api_key_id: row.api_key_id, verified: row.verification_status === 'VERIFIED' };

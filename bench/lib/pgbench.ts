@@ -40,32 +40,48 @@ export async function createPgbenchSchema(url: string, merchants: number): Promi
   }
 }
 
-function run(bin: string, args: string[]): Promise<string> {
+interface ScriptRun {
+  bin: string;
+  port: number;
+  database: string;
+  script: string;
+  merchants: number;
+  clients: number;
+  seconds: number;
+}
+
+/** pgbench running one of bench/pgbench/*.sql (no vacuum: -n), with `extra` options; its stdout. */
+function run(o: ScriptRun, extra: string[] = []): Promise<string> {
+  const args = [
+    '-h', '127.0.0.1', '-p', String(o.port), '-U', 'postgres', '-n',
+    '-f', `${PGBENCH_DIR}${o.script}`, '-D', `merchants=${o.merchants}`,
+    // 2 cores; -j must divide -c
+    '-c', String(o.clients), '-j', String(o.clients % 2 === 0 ? 2 : 1), '-T', String(o.seconds),
+    ...extra,
+    o.database,
+  ];
   return new Promise((resolve, reject) => {
-    execFile(`${bin}/pgbench`, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(`${o.bin}/pgbench`, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`pgbench failed: ${stderr || err.message}`));
       else resolve(stdout);
     });
   });
 }
 
+const tpsOf = (out: string) => Math.round(Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1] ?? NaN) * 10) / 10;
+
 export async function pgbench(
   o: { bin: string; port: number; database: string; script: string; clients: number[]; seconds: number; merchants: number },
 ): Promise<PgbenchResult> {
   const runs: PgbenchRun[] = [];
   for (const clients of o.clients) {
-    const threads = clients >= 2 ? 2 : 1; // 2 cores; -j must divide -c
-    const out = await run(o.bin, [
-      '-h', '127.0.0.1', '-p', String(o.port), '-U', 'postgres', '-n',
-      '-f', `${PGBENCH_DIR}${o.script}`, '-D', `merchants=${o.merchants}`,
-      '-c', String(clients), '-j', String(clients % threads === 0 ? threads : 1), '-T', String(o.seconds),
-      o.database,
-    ]);
+    const threads = clients >= 2 ? 2 : 1;
+    const out = await run({ ...o, clients });
     const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
     runs.push({
       clients,
       threads,
-      tps: Math.round(num(/tps = ([\d.]+) \(without initial connection time\)/) * 10) / 10,
+      tps: tpsOf(out),
       latency_avg_ms: num(/latency average = ([\d.]+) ms/),
       transactions: num(/number of transactions actually processed: (\d+)/),
       failed: num(/number of failed transactions: (\d+)/) || 0,
@@ -91,18 +107,10 @@ export interface PgbenchPacedRun {
  * transaction from its log. What the database alone does for the same durable work at the rate the
  * server was measured at.
  */
-export async function pgbenchPaced(
-  o: { bin: string; port: number; database: string; script: string; rate: number; clients: number; seconds: number; merchants: number },
-): Promise<PgbenchPacedRun> {
+export async function pgbenchPaced(o: ScriptRun & { rate: number }): Promise<PgbenchPacedRun> {
   const dir = mkdtempSync(join(tmpdir(), 'dollr-pgbench-log-'));
   try {
-    const out = await run(o.bin, [
-      '-h', '127.0.0.1', '-p', String(o.port), '-U', 'postgres', '-n',
-      '-f', `${PGBENCH_DIR}${o.script}`, '-D', `merchants=${o.merchants}`,
-      '-c', String(o.clients), '-j', String(o.clients % 2 === 0 ? 2 : 1), '-T', String(o.seconds), '-R', String(o.rate),
-      '-l', '--log-prefix', join(dir, 'tx'),
-      o.database,
-    ]);
+    const out = await run(o, ['-R', String(o.rate), '-l', '--log-prefix', join(dir, 'tx')]);
     // Log line: client_id transaction_no time_us script_no epoch epoch_us schedule_lag_us
     const samples: number[] = [];
     for (const file of readdirSync(dir)) {
@@ -116,7 +124,7 @@ export async function pgbenchPaced(
       script: o.script,
       rate: o.rate,
       clients: o.clients,
-      tps: Math.round(Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1] ?? NaN) * 10) / 10,
+      tps: tpsOf(out),
       transactions: samples.length,
       latency: { p50_ms: s.p50_ms, p99_ms: s.p99_ms, max_ms: s.max_ms },
     };

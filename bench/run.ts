@@ -167,28 +167,28 @@ const stamp = () => new Date().toISOString().replace(/:/g, '-').replace(/\.\d+Z$
 // ---------------------------------------------------------------------------------------------
 
 const ECHO_GET = (): Req => ({ method: 'GET', path: '/echo' });
+const ECHO_POST_BODY = JSON.stringify({ session_id: '123', payment_account_id: '456', currency: 'USD', reference_id: '2f1c7a9e-4b6d-4c1e-9f3a-6b2d8e0c5a71' });
+const ECHO_POST = (): Req => ({ method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body: ECHO_POST_BODY });
 
 /** The bare-Fastify baseline server (bench/echo-server.mjs) in its own process. */
-async function startEcho(): Promise<{ url: string; stop: () => void }> {
+async function startEcho(): Promise<{ url: string; pid: number; stop: () => void }> {
   const port = await freePort();
   const echo = spawn(process.execPath, [join(BENCH_DIR, 'echo-server.mjs')], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     echo.stdout.on('data', (c: Buffer) => String(c).includes('listening') && resolve());
     echo.once('exit', () => reject(new Error('echo server exited')));
   });
-  return { url: `http://127.0.0.1:${port}`, stop: () => echo.kill('SIGTERM') };
+  return { url: `http://127.0.0.1:${port}`, pid: echo.pid!, stop: () => echo.kill('SIGTERM') };
 }
 
 async function baselines(o: Options, pgServer: Awaited<ReturnType<typeof startTempPostgres>>, out: Record<string, unknown>, f: Figures) {
   log('baseline: bare Fastify echo in its own process');
   const echo = await startEcho();
   try {
-    const body = JSON.stringify({ session_id: '123', payment_account_id: '456', currency: 'USD', reference_id: '2f1c7a9e-4b6d-4c1e-9f3a-6b2d8e0c5a71' });
     // Warmed up like the server under test is, so the baseline is not measured with cold JIT.
     await cannon({ url: echo.url, connections: o.connections, duration_s: o.warmup_seconds, next: ECHO_GET });
     f.echoGet = await cannon({ url: echo.url, connections: o.connections, duration_s: o.seconds, next: ECHO_GET });
-    const post: Req = { method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body };
-    const echoPost = await cannon({ url: echo.url, connections: o.connections, duration_s: o.seconds, next: () => post });
+    const echoPost = await cannon({ url: echo.url, connections: o.connections, duration_s: o.seconds, next: ECHO_POST });
     out.fastify_echo = { get: f.echoGet, post: echoPost };
   } finally {
     echo.stop();
@@ -309,7 +309,14 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
     const feedA = await prepareFeed(db, templates, Math.ceil(rate * o.seconds * 1.2) + f.exec.connections);
     const halfCannon = await cannon({ url: server.url, connections: f.exec.connections, duration_s: o.seconds, amount: feedA.remaining, overallRate: rate, next: feedA.next, onResponse: feedA.onResponse });
     const feedB = await prepareFeed(db, templates, Math.ceil(rate * o.seconds * 1.2) + 10);
-    f.half = await paced({ url: server.url, rate, duration_s: o.seconds, next: feedB.next, onResponse: feedB.onResponse });
+    /** A paced run with its CPU and context switches per request. */
+    const pacedMetered = async (url: string, pid: number, r: number, next: () => Req | undefined, onResponse?: (status: number, body: string) => void) => {
+      const meter = cpuMeter(pid);
+      const res = await paced({ url, rate: r, duration_s: o.seconds, next, ...(onResponse ? { onResponse } : {}) });
+      res.cpu = meter(res.responses);
+      return res;
+    };
+    f.half = await pacedMetered(server.url, server.child.pid!, rate, feedB.next, feedB.onResponse);
     // Not a goal of #8, but what an operator asks next: at which rate does p99 < 25 ms hold? Halve
     // the paced rate until it does (at most three more runs, down to 1/16 of the best).
     const lower: { fraction: string; r: LoadResult; answered: Record<string, number> }[] = [];
@@ -318,7 +325,7 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
       const lowRate = Math.max(1, Math.floor(f.exec.ok_rps / div));
       log(`api: (4) p99 was ≥ ${P99_GOAL_MS} ms: evenly paced at 1/${div} of (2), ${lowRate}/s`);
       const feed = await prepareFeed(db, templates, Math.ceil(lowRate * o.seconds * 1.2) + 10);
-      const r = await paced({ url: server.url, rate: lowRate, duration_s: o.seconds, next: feed.next, onResponse: feed.onResponse });
+      const r = await pacedMetered(server.url, server.child.pid!, lowRate, feed.next, feed.onResponse);
       for (const [ref, status] of feed.acked) acked.set(ref, status);
       lower.push({ fraction: `1/${div}`, r, answered: feed.answered });
     }
@@ -332,12 +339,24 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
     } else await settleDatabase(pgbenchUrl);
     log(`api: (4) baseline: pgbench collection-shaped (three commits) paced at ${rate}/s`);
     f.halfPgbench = await pgbenchPaced({ bin: pgServer.bin, port: pgServer.port, database: PGBENCH_DB, script: 'collection.sql', rate, clients: HALF_PGBENCH_CLIENTS, seconds: o.seconds, merchants: o.merchants });
+    // And the HTTP half of it: a bare Fastify POST echo paced the same way, by the same sender (its
+    // cost per request is in the row), with no database — what this machine's loopback, Node's HTTP
+    // and the sender's wake-ups cost at that rate before any payment is made.
+    log(`api: (4) baseline: bare Fastify POST /echo evenly paced at ${rate}/s`);
+    const echoPost = await startEcho();
+    try {
+      await cannon({ url: echoPost.url, connections: o.connections, duration_s: o.warmup_seconds, next: ECHO_POST });
+      f.halfEcho = await pacedMetered(echoPost.url, echoPost.pid, rate, ECHO_POST);
+    } finally {
+      echoPost.stop();
+    }
     checks.half_rate = await verifyCollections(db, acked);
     out.half_rate = {
       autocannon_overall_rate: { ...halfCannon, answered: feedA.answered },
       paced: { ...f.half, answered: feedB.answered },
       lower_rates: lower.map((x) => ({ fraction: x.fraction, ...x.r, answered: x.answered })),
       pgbench_collection_shaped_same_rate: f.halfPgbench,
+      fastify_echo_post_same_rate: f.halfEcho,
       ledger_check: checks.half_rate,
     };
     notes.halfCannon = answeredNote(feedA);
@@ -475,6 +494,7 @@ async function main() {
     loadRow(`(4) half rate, evenly paced`, figures.half, withLedger(notes.half ?? '', checks.half_rate)),
     ...(figures.lowerRates ?? []).map((x) => loadRow(`(4) ${x.fraction} of (2)'s rate, evenly paced`, x.r, `not a goal: where p99 < ${P99_GOAL_MS} ms holds`)),
     pgbenchPacedRow(`(4) baseline: pgbench collection-shaped, same rate`, figures.halfPgbench),
+    loadRow(`(4) baseline: bare Fastify POST /echo, same rate`, figures.halfEcho, 'evenly paced by the same sender; no database'),
     loadRow(`(5) ${(out.growth as { small?: { postings_before: number } } | undefined)?.small?.postings_before ?? ''} postings, 1 connection`, figures.growthSmall, notes.growthSmall),
     loadRow(`(5) ${(out.growth as { large?: { postings_before: number } } | undefined)?.large?.postings_before ?? ''} postings, 1 connection`, figures.growthLarge, withLedger(notes.growthLarge ?? '', checks.growth)),
     loadRow('(6) embedded PGlite collections', figures.embedded, withLedger(notes.embedded ?? '', checks.embedded)),

@@ -11,6 +11,7 @@
 import autocannon from 'autocannon';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { CpuPerRequest } from './cpu.js';
 
 export interface Req {
   method: 'GET' | 'POST';
@@ -42,8 +43,8 @@ export interface LoadResult {
   rate?: number;
   /** The generator ran dry before the time was up (fixtures for fewer requests than the server could take). */
   exhausted: boolean;
-  /** CPU per request by process, where the run measured it (bench/lib/cpu.ts). */
-  cpu?: { server_ms: number; postgres_ms: number; client_ms: number };
+  /** CPU and context switches per request by process, where the run measured them (bench/lib/cpu.ts). */
+  cpu?: CpuPerRequest;
 }
 
 export function summarize(samples: number[]): LatencySummary {

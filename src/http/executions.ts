@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { executeCollection, executePayout, executeRefund, executeTransfer, toExecutionResponse } from '../services/executions.js';
 import type { Services } from '../services/index.js';
-import type { ExecutionRow } from '../store/executions.js';
+import type { ExecutionStatusRow } from '../store/executions.js';
 import { AmountOut, Currency, IdString, Nullable, Phone, Type, UuidV4 } from './schemas.js';
 
 export const ExecutionResponse = Type.Object(
@@ -29,7 +29,7 @@ export const ExecutionResponse = Type.Object(
  */
 export const PAYMENT_INTENT_HEADER = 'x-payment-intent-id';
 
-export function sendExecution(reply: FastifyReply, row: ExecutionRow) {
+export function sendExecution(reply: FastifyReply, row: ExecutionStatusRow) {
   reply.header(PAYMENT_INTENT_HEADER, String(row.id));
   return toExecutionResponse(row);
 }

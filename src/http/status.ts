@@ -8,7 +8,7 @@ import { toExecutionResponse } from '../services/execution-view.js';
 import { executionStatus } from '../services/executions.js';
 import type { Services } from '../services/index.js';
 import { sourceStatus } from '../services/sources.js';
-import type { ExecutionRow } from '../store/executions.js';
+import type { ExecutionStatusRow } from '../store/executions.js';
 import { ExecutionResponse, PAYMENT_INTENT_HEADER, sendExecution } from './executions.js';
 import { AmountOut, IdInt, NullableDateTimeOut, StringEnum, Type, UuidV4 } from './schemas.js';
 
@@ -35,7 +35,7 @@ const OPS: readonly [string, OperationType][] = [
 /** GET /v1/status/{collection|payout|transfer|refund}/{reference_id} and /v1/status/source */
 export const statusRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   /** Serialized answers of final executions, by the row object remembered for them (gone with it). */
-  const finalBodies = new WeakMap<ExecutionRow, string>();
+  const finalBodies = new WeakMap<ExecutionStatusRow, string>();
   for (const [segment, op] of OPS) {
     app.get(
       `/status/${segment}/:reference_id`,

@@ -1,6 +1,6 @@
 /** The JSON an execution shows the world: the documented 12-field ExecutionResponse. */
 import { minorToJsonNumber } from '../domain/money.js';
-import type { ExecutionRow } from '../store/executions.js';
+import type { ExecutionStatusRow } from '../store/executions.js';
 
 /** The documented 12-field ExecutionResponse. */
 export interface ExecutionResponse {
@@ -18,7 +18,7 @@ export interface ExecutionResponse {
   requires_action: boolean;
 }
 
-export function toExecutionResponse(row: ExecutionRow): ExecutionResponse {
+export function toExecutionResponse(row: Omit<ExecutionStatusRow, 'id' | 'merchant_id' | 'next_check_at'>): ExecutionResponse {
   return {
     reference_id: row.reference_id,
     status: row.status,

@@ -18,7 +18,7 @@ import { formatMinor, parseDecimal } from '../domain/money.js';
 import { convertMinor, type Price } from '../domain/pricing.js';
 import { InsufficientFunds, MerchantAccount, PlatformAccount, postTransaction } from '../ledger/ledger.js';
 import { indexPlans, type Tx } from '../store/db.js';
-import { afterMove, type ExecutionRow, findExecution, findExecutionByReference, findExecutionsByReference, type Move, moveExecutions, type ReferenceKey, type NewExecution, type NewStart, releaseRefundable, reserveRefundable, type SourceClaim, startExecutions, undoClaims } from '../store/executions.js';
+import { afterMove, type ExecutionRow, type ExecutionStatusRow, findExecution, findExecutionByReference, findExecutionsByReference, type Move, moveExecutions, type ReferenceKey, type NewExecution, type NewStart, releaseRefundable, reserveRefundable, type SourceClaim, startExecutions, undoClaims } from '../store/executions.js';
 import { type Outcome, rounds } from '../store/group-commit.js';
 import { findMerchant, reservePasscodeAttempt, updateMerchant } from '../store/merchants.js';
 import { findCounterparty } from '../store/counterparties.js';
@@ -696,16 +696,18 @@ export async function executeRefund(s: Services, auth: AuthContext, body: { sess
 // ---------------------------------------------------------------------------------------------
 
 /** GET /v1/status/{op}/{reference_id}: the stored truth (404 when unknown or another merchant's). */
-export async function executionStatus(s: Services, auth: AuthContext, op: OperationType, reference_id_raw: string): Promise<ExecutionRow | undefined> {
+export async function executionStatus(s: Services, auth: AuthContext, op: OperationType, reference_id_raw: string): Promise<ExecutionStatusRow | undefined> {
   const reference_id = reference_id_raw.toLowerCase();
   const final = s.finals.get(auth.merchant_id, op, reference_id);
   if (final) return final; // a final answer never changes (services/final-executions.ts)
   const row = await s.statusReads.submit({ merchant_id: auth.merchant_id, operation_type: op, reference_id });
   if (!row) return undefined;
   s.finals.note(row);
-  // A PENDING execution whose first carrier call never happened (its request died) is resumed here too.
+  // A PENDING execution whose first carrier call never happened (its request died) is resumed here
+  // too (rare: it needs the whole row, read again by id).
   if (row.status === 'PENDING' && needsCarrier(op) && row.next_check_at && row.next_check_at.getTime() <= s.ctx.clock.now().getTime()) {
-    return reconcile(s.settlement, row);
+    const whole = await findExecution(s.ctx.database.db, row.id);
+    return whole ? reconcile(s.settlement, whole) : row;
   }
   return row;
 }
@@ -716,7 +718,7 @@ export async function executionStatus(s: Services, auth: AuthContext, op: Operat
  * starts after the poll arrived, so it sees every change committed before it (an execution a
  * client was just told is COMPLETED is never read back as PROCESSING).
  */
-export async function readStatusBatch(s: Services, keys: readonly ReferenceKey[]): Promise<Outcome<ExecutionRow | undefined>[]> {
+export async function readStatusBatch(s: Services, keys: readonly ReferenceKey[]): Promise<Outcome<ExecutionStatusRow | undefined>[]> {
   const found = await findExecutionsByReference(s.ctx.database.db, keys);
   return found.map((value) => ({ ok: true, value }));
 }

@@ -12,10 +12,10 @@
  */
 import { isFinal } from '../domain/executions.js';
 import type { ExecutionStatus } from '../domain/enums.js';
-import type { ExecutionRow } from '../store/executions.js';
+import type { ExecutionStatusRow } from '../store/executions.js';
 
 export class FinalExecutions {
-  private readonly rows = new Map<string, ExecutionRow>();
+  private readonly rows = new Map<string, ExecutionStatusRow>();
 
   constructor(private readonly entries_max: number) {}
 
@@ -23,12 +23,12 @@ export class FinalExecutions {
     return `${merchant_id}:${operation_type}:${reference_id}`;
   }
 
-  get(merchant_id: number, operation_type: string, reference_id: string): ExecutionRow | undefined {
+  get(merchant_id: number, operation_type: string, reference_id: string): ExecutionStatusRow | undefined {
     return this.rows.get(FinalExecutions.key(merchant_id, operation_type, reference_id));
   }
 
   /** Remember `row` if it is final (anything else is ignored). */
-  note(row: ExecutionRow): void {
+  note(row: ExecutionStatusRow): void {
     if (this.entries_max <= 0 || !isFinal(row.status as ExecutionStatus)) return;
     const key = FinalExecutions.key(row.merchant_id, row.operation_type, row.reference_id);
     if (this.rows.has(key)) return;

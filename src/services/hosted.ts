@@ -15,7 +15,7 @@ import { formatMinor } from '../domain/money.js';
 import { describeNumberingProblem, NUMBERING_PLANS, operatorOf } from '../domain/numbering.js';
 import { SOURCE_KINDS, type SourceKind, type View } from '../domain/sources.js';
 import { findCounterpartyWithParty } from '../store/counterparties.js';
-import { type ExecutionRow, findExecutionByReference } from '../store/executions.js';
+import { type ExecutionRow, type ExecutionStatusRow, findExecutionByReference } from '../store/executions.js';
 import { findSourceByHostedToken } from '../store/hosted.js';
 import { findMerchant, type MerchantRow } from '../store/merchants.js';
 import { findPaymentAccount } from '../store/payment-accounts.js';
@@ -263,7 +263,7 @@ export interface AttemptView extends ExecutionResponse {
   receipt_url: string | null;
 }
 
-function attemptView(row: ExecutionRow, source: SourceRow, base_url: string, token: string): AttemptView {
+function attemptView(row: ExecutionStatusRow, source: SourceRow, base_url: string, token: string): AttemptView {
   const view = toExecutionResponse(row);
   // The payer's browser needs the client_secret only while the card still waits for it.
   if (!(view.status === 'PROCESSING' && view.requires_action)) view.client_secret = null;

@@ -8,7 +8,7 @@ import type { RateLimiter } from './rate-limit.js';
 import type { Carriers, SettlementDeps } from './settlement.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { StartUnit, Started } from './executions.js';
-import type { ExecutionRow, ReferenceKey } from '../store/executions.js';
+import type { ExecutionStatusRow, ReferenceKey } from '../store/executions.js';
 
 /** The stateful parts a request may use; use cases themselves are plain functions taking these. */
 export interface Services {
@@ -25,5 +25,5 @@ export interface Services {
   /** Executions waiting to start, a batch per transaction (executions.ts startBatch). */
   readonly starts: GroupCommit<StartUnit, Started>;
   /** Status polls of open executions, read together in one statement (executions.ts readStatusBatch). */
-  readonly statusReads: GroupCommit<ReferenceKey, ExecutionRow | undefined>;
+  readonly statusReads: GroupCommit<ReferenceKey, ExecutionStatusRow | undefined>;
 }

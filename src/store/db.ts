@@ -323,3 +323,26 @@ export function mapRow<T extends Table>(table: T, raw: Record<string, unknown>):
 }
 
 const columnsOf = new WeakMap<Table, readonly (readonly [string, string, Column])[]>();
+
+/**
+ * The same for a row that holds only some of the table's columns (a statement that reads what one
+ * answer needs): typed as just those columns, so nothing reads one that was not selected.
+ */
+export function mapColumns<T extends Table, K extends keyof T['$inferSelect'] & string>(table: T, raw: Record<string, unknown>, keys: readonly K[]): Pick<T['$inferSelect'], K> {
+  const all = getTableColumns(table) as Record<string, Column>;
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const col = all[key];
+    if (!col) throw new Error(`assertion: no column ${key}`);
+    const v = raw[col.name];
+    if (v === undefined) throw new Error(`assertion: column ${col.name} was not selected`);
+    out[key] = v === null ? null : col.mapFromDriverValue(v);
+  }
+  return out as Pick<T['$inferSelect'], K>;
+}
+
+/** The select list of those columns, qualified by `alias` (quoted names, as the table declares them). */
+export function columnList<T extends Table>(table: T, keys: readonly (keyof T['$inferSelect'] & string)[], alias: string): SQL {
+  const all = getTableColumns(table) as Record<string, Column>;
+  return sql.raw(keys.map((k) => `${alias}."${all[k]!.name}"`).join(', '));
+}

@@ -557,6 +557,22 @@ for (const backend of backends()) {
         assert.equal(ok(await m.api.get(`/v1/status/collection/${ref}`)).status, 'COMPLETED');
       });
 
+      it('a status poll resumes a PENDING execution whose carrier call is due, without the reconciler', async () => {
+        const m = await h.merchant();
+        const account = await paymentAccount(m, { number: msisdn('050') });
+        const ref = randomUUID();
+        const first = ok(await collect(m, await checkoutSession(m, await publishedInvoice(m)), account, 'USD', ref));
+        assert.equal(first.status, 'PENDING');
+        // Past its next check, with no reconciler run: the poll itself makes the carrier call (503 once, then accepted).
+        (h.clock as ManualClock).advance(6_000);
+        const polled = ok(await m.api.get(`/v1/status/collection/${ref}`));
+        assert.equal(polled.status, 'PROCESSING');
+        assert.equal(polled.reference_id, ref);
+        assert.equal(polled.payer_amount, first.payer_amount);
+        const [row] = await rows<{ status: string; check_attempts: number }>(h.database.db, sql`select status, check_attempts from executions where reference_id = ${ref}`);
+        assert.equal(row!.status, 'PROCESSING');
+      });
+
       it('finds an accepted payment whose initiate answer was lost (late success after our timeout)', async () => {
         const m = await h.merchant();
         const account = await paymentAccount(m, { number: msisdn('040') });

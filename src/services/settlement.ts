@@ -11,7 +11,7 @@ import { collectionPostings, isFinal, payoutSettlePostings, refundSettlePostings
 import type { ExecutionStatus, PaymentMethod } from '../domain/enums.js';
 import { AccountBook, PlatformAccount, POSTING_SETS_PER_STATEMENT_MAX, type PostInput, postTransactions } from '../ledger/ledger.js';
 import { type CarrierConnector, type CarrierRequest, type CarrierResult, CarrierUnavailable, carrierKey } from '../providers/types.js';
-import { indexPlans, type Tx } from '../store/db.js';
+import { indexPlans, together, type Tx } from '../store/db.js';
 import { afterMove, type ExecutionRow, findExecution, findExecutionByCarrierKey, lockExecutionsForSettlement, type Move, moveExecutions, type NewExecution, releaseRefundable, updateExecution } from '../store/executions.js';
 import { type GroupCommit, type Outcome, rounds } from '../store/group-commit.js';
 import { findPaymentAccount } from '../store/payment-accounts.js';
@@ -196,6 +196,8 @@ export async function applyBatch(d: SettlementDeps, units: readonly ApplyUnit[])
  * One round: lock the executions (id order), decide each answer, move every changed execution
  * (with its event, announcement and source) in one statement, then post every posting set in one
  * statement — last, so a hot wallet row is locked only for the commit, once for the whole round.
+ * The two statements travel in one packet (db.ts `together`): three round trips a round with the
+ * commit.
  */
 async function applyRound(d: SettlementDeps, tx: Tx, units: readonly ApplyUnit[]): Promise<{ results: ExecutionRow[]; changed: ExecutionRow[] }> {
   await indexPlans(d.ctx.database, tx);
@@ -203,7 +205,7 @@ async function applyRound(d: SettlementDeps, tx: Tx, units: readonly ApplyUnit[]
   const locked = await lockExecutionsForSettlement(tx, units.map((u) => u.execution_id));
   const results: ExecutionRow[] = new Array(units.length);
   const moves: Move[] = [];
-  const moving = new Map<number, { i: number; row: ExecutionRow; webhooks_enabled: boolean; moves_source: boolean }>();
+  const moving = new Map<number, { i: number; row: ExecutionRow; planned: string; webhooks_enabled: boolean; moves_source: boolean }>();
   for (const [i, { execution_id, result }] of units.entries()) {
     const l = locked.get(execution_id);
     if (!l) throw new Error(`assertion: execution ${execution_id} vanished`);
@@ -257,26 +259,38 @@ async function applyRound(d: SettlementDeps, tx: Tx, units: readonly ApplyUnit[]
           ? ({ id: row.source_id!, to: 'ACTIVE', paid: false } as const)
           : null;
     moves.push({ id: row.id, from: ['PENDING', 'PROCESSING'], after, event: { message: after.gateway_message, detail: toExecutionResponse(after) }, source });
-    moving.set(row.id, { i, row, webhooks_enabled: l.webhooks_enabled, moves_source: source !== null });
+    moving.set(row.id, { i, row, planned: after.status, webhooks_enabled: l.webhooks_enabled, moves_source: source !== null });
   }
 
-  const changed: ExecutionRow[] = [];
+  // Every planned move moves: its row is locked by this transaction and was read under the lock
+  // (asserted below). So its webhook events and posting sets are made from the plan, and the moves
+  // and the postings go to the database in one round trip (two more round trips per batch cost
+  // ~10 % of the rate at 512 connections). Anything short of every planned move throws and rolls
+  // the events and postings back with the rest.
   const sets: PostInput[] = [];
-  for (const moved of await moveExecutions(tx, moves, STATUS_CHANNEL)) {
+  for (const mv of moves) {
+    const m = moving.get(mv.id)!;
+    await emitExecutionEvents(tx, mv.after, now, m.webhooks_enabled);
+    if (mv.after.status === 'COMPLETED') sets.push(...(await completePostings(d, tx, m.row, now)));
+    if (mv.after.status === 'FAILED') sets.push(...(await failPostings(d, tx, m.row, now)));
+  }
+  const postAll = async () => {
+    for (let k = 0; k < sets.length; k += POSTING_SETS_PER_STATEMENT_MAX) await postTransactions(tx, sets.slice(k, k + POSTING_SETS_PER_STATEMENT_MAX));
+  };
+  const [movedRows] = await together(tx, () => moveExecutions(tx, moves, STATUS_CHANNEL), postAll);
+  const changed: ExecutionRow[] = [];
+  for (const moved of movedRows) {
     const m = moving.get(moved.id);
     if (!m) throw new Error('assertion: an execution moved that was not asked to');
     moving.delete(moved.id);
+    if (moved.status !== m.planned) throw new Error('assertion: an execution moved to another status than planned');
     if (m.moves_source && !moved.source_moved) {
       d.ctx.log.warn({ execution_id: moved.id, source_id: moved.source_id }, 'execution settled but its source was not PROCESSING');
     }
-    await emitExecutionEvents(tx, moved, now, m.webhooks_enabled);
-    if (moved.status === 'COMPLETED') sets.push(...(await completePostings(d, tx, m.row, now)));
-    if (moved.status === 'FAILED') sets.push(...(await failPostings(d, tx, m.row, now)));
     results[m.i] = moved;
     changed.push(moved);
   }
   if (moving.size > 0) throw new Error('assertion: a locked open execution did not move');
-  for (let k = 0; k < sets.length; k += POSTING_SETS_PER_STATEMENT_MAX) await postTransactions(tx, sets.slice(k, k + POSTING_SETS_PER_STATEMENT_MAX));
   return { results, changed };
 }
 

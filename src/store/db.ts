@@ -100,10 +100,32 @@ interface WireConnection {
   execute(m: { portal: string }): void;
 }
 
+/** pg's Query as this file drives it: its own messages written without their Sync, results in one callback. */
+interface WireQuery {
+  submit(c: WireConnection): Error | null;
+  prepare(c: WireConnection): void;
+  _getRows(c: WireConnection, rows?: number): void;
+  callback?: (err: Error | null, res: unknown) => void;
+}
+
+/** A statement waiting to go out in one packet with the others of `together` (see there). */
+interface Queued {
+  config: QueryConfig & { text: string; name?: string };
+  values: unknown[] | undefined;
+  resolve: (res: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 const emptyResult = (command: string) => ({ command, rowCount: null, oid: null, rows: [], fields: [] });
 
 /** The statements held back per client: a BEGIN and the SET LOCALs after it, in order. */
 type Held = WeakMap<pg.PoolClient, string[]>;
+
+/** Per client, while `together` runs: the statements it collects. */
+const collecting = new WeakMap<pg.PoolClient, Queued[]>();
+
+/** Values pg's own mapping turns into text without fail (anything else goes out on its own). */
+const plainValue = (v: unknown) => v === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof v) || v instanceof Date;
 
 function wrapClient(client: pg.PoolClient, prepared_statements: boolean, held: Held): void {
   const query = client.query as (...args: unknown[]) => unknown;
@@ -141,6 +163,12 @@ function wrapClient(client: pg.PoolClient, prepared_statements: boolean, held: H
       const name = statementName(text);
       if (name) config = { ...config!, name };
     }
+    const queue = collecting.get(client);
+    if (queue) {
+      // Inside `together`: goes out with the others when it flushes (the held prelude too).
+      if (prelude !== undefined) held.set(client, prelude);
+      return new Promise((resolve, reject) => queue.push({ config: config as Queued['config'], values, resolve, reject }));
+    }
     if (prelude === undefined) return query.call(this, config, args[1]);
     return new Promise((resolve, reject) => {
       const q = new pg.Query(config as pg.QueryConfig, values) as unknown as { submit(c: WireConnection): Error | null; callback?: (err: Error | null, res: unknown) => void };
@@ -167,6 +195,106 @@ function wrapClient(client: pg.PoolClient, prepared_statements: boolean, held: H
       query.call(this, q);
     });
   };
+  flushers.set(client, (queued) => flush(client, query, queued, held));
+}
+
+const flushers = new WeakMap<pg.PoolClient, (queued: Queued[]) => void>();
+
+/**
+ * Send what `together` collected: one packet — the held BEGIN and settings, every statement's
+ * Bind/Describe/Execute, one Sync — and one result per statement back. After an error PostgreSQL
+ * skips the rest up to the Sync, so every statement of the packet gets that error (their
+ * transaction is failed anyway). Only statements this connection has already parsed go ahead of
+ * the last one: pg keeps its parse bookkeeping for the statement it is running alone, so a Parse
+ * in the middle of a packet that failed early would be recorded as done and never sent again.
+ * When one has not been parsed here yet (its first run on this connection), or a value is not a
+ * plain one, they go one after another as usual (pg queues them in order).
+ */
+function flush(client: pg.PoolClient, query: (...args: unknown[]) => unknown, queued: Queued[], held: Held): void {
+  if (queued.length === 0) return;
+  const connection = (client as unknown as { connection: WireConnection }).connection;
+  const ahead = queued.slice(0, -1);
+  const last = queued[queued.length - 1]!;
+  const pipelinable =
+    queued.length > 1 &&
+    ahead.every((x) => x.config.name !== undefined && connection.parsedStatements[x.config.name] === x.config.text) &&
+    queued.every((x) => (x.values ?? []).every(plainValue));
+  if (!pipelinable) {
+    // Through the wrapped query, so the held BEGIN still travels with the first.
+    for (const x of queued) (client.query as (c: unknown, v: unknown) => Promise<unknown>)(x.config, x.values).then(x.resolve, x.reject);
+    return;
+  }
+  const prelude = held.get(client) ?? [];
+  held.delete(client);
+  const q = new pg.Query(last.config as pg.QueryConfig, last.values) as unknown as WireQuery;
+  const submit = q.submit.bind(q);
+  q.submit = (c: WireConnection) => {
+    c.stream.cork?.();
+    try {
+      for (const text of prelude) {
+        const name = statementName(text) ?? '';
+        if (!name || (c.parsedStatements[name] === undefined && c.submittedNamedStatements[name] === undefined)) {
+          c.parse({ text, name, types: [] });
+          if (name) c.submittedNamedStatements[name] = text;
+        }
+        c.bind({ statement: name, portal: '', values: [] });
+        c.execute({ portal: '' });
+      }
+      for (const x of ahead) {
+        const a = new pg.Query(x.config as pg.QueryConfig, x.values) as unknown as WireQuery;
+        a._getRows = (cc: WireConnection) => cc.execute({ portal: '' }); // no Sync: the last statement sends the packet's one
+        a.prepare(c);
+      }
+      return submit(c);
+    } finally {
+      c.stream.uncork?.();
+    }
+  };
+  q.callback = (err, res) => {
+    if (err) {
+      for (const x of queued) x.reject(err);
+      return;
+    }
+    const results = (Array.isArray(res) ? res : [res]).slice(prelude.length);
+    if (results.length !== queued.length) {
+      const e = new Error(`assertion: ${results.length} results for ${queued.length} pipelined statements`);
+      for (const x of queued) x.reject(e);
+      return;
+    }
+    queued.forEach((x, i) => x.resolve(results[i]));
+  };
+  query.call(client, q);
+}
+
+/**
+ * Run `a` and `b` in one transaction with their statements in one round trip, where they can:
+ * each may send one statement at once when called (what `run` does), which is collected instead of
+ * sent and goes out together with the other when both have been called. For a second statement
+ * that does not depend on the first's result — the settlement's postings, made from the moves it
+ * planned under its row locks, after the moves. On the embedded database (one in-process
+ * connection, no wire) they simply run one after the other.
+ */
+export async function together<A, B>(tx: Tx, a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> {
+  const client = (tx as unknown as { session: { client: unknown } }).session.client;
+  const flushOf = client instanceof pg.Client ? flushers.get(client as pg.PoolClient) : undefined;
+  if (!flushOf) return [await a(), await b()];
+  const pc = client as pg.PoolClient;
+  if (collecting.has(pc)) throw new Error('assertion: together() inside together()');
+  const queued: Queued[] = [];
+  collecting.set(pc, queued);
+  let pa: Promise<A>;
+  let pb: Promise<B>;
+  try {
+    pa = a();
+    pb = b();
+  } finally {
+    collecting.delete(pc);
+  }
+  flushOf(queued);
+  const [ra, rb] = await Promise.allSettled([pa, pb]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }
 
 async function openPostgres(url: string, pool_max: number, prepared_statements: boolean): Promise<Database> {

@@ -205,7 +205,7 @@ async function applyRound(d: SettlementDeps, tx: Tx, units: readonly ApplyUnit[]
   const locked = await lockExecutionsForSettlement(tx, units.map((u) => u.execution_id));
   const results: ExecutionRow[] = new Array(units.length);
   const moves: Move[] = [];
-  const moving = new Map<number, { i: number; row: ExecutionRow; planned: string; webhooks_enabled: boolean; moves_source: boolean }>();
+  const moving = new Map<number, { i: number; row: ExecutionRow; webhooks_enabled: boolean; moves_source: boolean }>();
   for (const [i, { execution_id, result }] of units.entries()) {
     const l = locked.get(execution_id);
     if (!l) throw new Error(`assertion: execution ${execution_id} vanished`);
@@ -259,14 +259,14 @@ async function applyRound(d: SettlementDeps, tx: Tx, units: readonly ApplyUnit[]
           ? ({ id: row.source_id!, to: 'ACTIVE', paid: false } as const)
           : null;
     moves.push({ id: row.id, from: ['PENDING', 'PROCESSING'], after, event: { message: after.gateway_message, detail: toExecutionResponse(after) }, source });
-    moving.set(row.id, { i, row, planned: after.status, webhooks_enabled: l.webhooks_enabled, moves_source: source !== null });
+    moving.set(row.id, { i, row, webhooks_enabled: l.webhooks_enabled, moves_source: source !== null });
   }
 
   // Every planned move moves: its row is locked by this transaction and was read under the lock
   // (asserted below). So its webhook events and posting sets are made from the plan, and the moves
-  // and the postings go to the database in one round trip (two more round trips per batch cost
-  // ~10 % of the rate at 512 connections). Anything short of every planned move throws and rolls
-  // the events and postings back with the rest.
+  // and the postings go to the database in one round trip (paced at 900/s a settlement batch took
+  // 9 ms instead of 10.5–13). Anything short of every planned move throws and rolls the events and
+  // postings back with the rest.
   const sets: PostInput[] = [];
   for (const mv of moves) {
     const m = moving.get(mv.id)!;
@@ -283,7 +283,6 @@ async function applyRound(d: SettlementDeps, tx: Tx, units: readonly ApplyUnit[]
     const m = moving.get(moved.id);
     if (!m) throw new Error('assertion: an execution moved that was not asked to');
     moving.delete(moved.id);
-    if (moved.status !== m.planned) throw new Error('assertion: an execution moved to another status than planned');
     if (m.moves_source && !moved.source_moved) {
       d.ctx.log.warn({ execution_id: moved.id, source_id: moved.source_id }, 'execution settled but its source was not PROCESSING');
     }

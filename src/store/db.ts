@@ -171,20 +171,12 @@ function wrapClient(client: pg.PoolClient, prepared_statements: boolean, held: H
     }
     if (prelude === undefined) return query.call(this, config, args[1]);
     return new Promise((resolve, reject) => {
-      const q = new pg.Query(config as pg.QueryConfig, values) as unknown as { submit(c: WireConnection): Error | null; callback?: (err: Error | null, res: unknown) => void };
+      const q = new pg.Query(config as pg.QueryConfig, values) as unknown as WireQuery;
       const submit = q.submit.bind(q);
       q.submit = (connection: WireConnection) => {
         connection.stream.cork?.();
         try {
-          for (const text of prelude) {
-            const name = prepared_statements ? (statementName(text) ?? '') : '';
-            if (!name || (connection.parsedStatements[name] === undefined && connection.submittedNamedStatements[name] === undefined)) {
-              connection.parse({ text, name, types: [] });
-              if (name) connection.submittedNamedStatements[name] = text;
-            }
-            connection.bind({ statement: name, portal: '', values: [] });
-            connection.execute({ portal: '' });
-          }
+          writeHeld(connection, prelude, prepared_statements);
           return submit(connection);
         } finally {
           connection.stream.uncork?.();
@@ -195,10 +187,23 @@ function wrapClient(client: pg.PoolClient, prepared_statements: boolean, held: H
       query.call(this, q);
     });
   };
-  flushers.set(client, (queued) => flush(client, query, queued, held));
+  flushers.set(client, (queued) => flush(client, query, queued, held, prepared_statements));
 }
 
 const flushers = new WeakMap<pg.PoolClient, (queued: Queued[]) => void>();
+
+/** Write the held BEGIN and settings ahead of a statement in its packet (each without a Sync: the statement sends it). */
+function writeHeld(c: WireConnection, prelude: readonly string[], prepared_statements: boolean): void {
+  for (const text of prelude) {
+    const name = prepared_statements ? (statementName(text) ?? '') : '';
+    if (!name || (c.parsedStatements[name] === undefined && c.submittedNamedStatements[name] === undefined)) {
+      c.parse({ text, name, types: [] });
+      if (name) c.submittedNamedStatements[name] = text;
+    }
+    c.bind({ statement: name, portal: '', values: [] });
+    c.execute({ portal: '' });
+  }
+}
 
 /**
  * Send what `together` collected: one packet — the held BEGIN and settings, every statement's
@@ -210,7 +215,7 @@ const flushers = new WeakMap<pg.PoolClient, (queued: Queued[]) => void>();
  * When one has not been parsed here yet (its first run on this connection), or a value is not a
  * plain one, they go one after another as usual (pg queues them in order).
  */
-function flush(client: pg.PoolClient, query: (...args: unknown[]) => unknown, queued: Queued[], held: Held): void {
+function flush(client: pg.PoolClient, query: (...args: unknown[]) => unknown, queued: Queued[], held: Held, prepared_statements: boolean): void {
   if (queued.length === 0) return;
   const connection = (client as unknown as { connection: WireConnection }).connection;
   const ahead = queued.slice(0, -1);
@@ -231,15 +236,7 @@ function flush(client: pg.PoolClient, query: (...args: unknown[]) => unknown, qu
   q.submit = (c: WireConnection) => {
     c.stream.cork?.();
     try {
-      for (const text of prelude) {
-        const name = statementName(text) ?? '';
-        if (!name || (c.parsedStatements[name] === undefined && c.submittedNamedStatements[name] === undefined)) {
-          c.parse({ text, name, types: [] });
-          if (name) c.submittedNamedStatements[name] = text;
-        }
-        c.bind({ statement: name, portal: '', values: [] });
-        c.execute({ portal: '' });
-      }
+      writeHeld(c, prelude, prepared_statements);
       for (const x of ahead) {
         const a = new pg.Query(x.config as pg.QueryConfig, x.values) as unknown as WireQuery;
         a._getRows = (cc: WireConnection) => cc.execute({ portal: '' }); // no Sync: the last statement sends the packet's one

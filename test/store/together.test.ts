@@ -93,6 +93,26 @@ for (const backend of backends()) {
       }
     });
 
+    if (backend === 'postgres') {
+      it('without named statements (behind a transaction pooler) they go one after the other, and still answer', async () => {
+        const database = await openDatabase({ database_url: process.env.DOLLR_TEST_PG_URL!, pool_max: 1, prepared_statements: false });
+        try {
+          for (let i = 0; i < 2; i++) {
+            await database.transaction(async (tx) => {
+              await run(tx, plus.get(), { x: 0 });
+              const count = roundTrips(tx);
+              const [a, b] = await together(tx, () => run(tx, times.get(), { x: i, tag: 'u' }), () => run(tx, plus.get(), { x: i }));
+              assert.equal(count(), 2);
+              assert.equal(value(a), i * 10);
+              assert.equal(value(b), i + 1);
+            });
+          }
+        } finally {
+          await database.close();
+        }
+      });
+    }
+
     it('statements that open their transaction take the held BEGIN with them: a rollback undoes them', async () => {
       const database = await open();
       try {

@@ -21,6 +21,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     AUTH_CACHE_TTL_MS: num({ default: 1000 }),
     GROUP_COMMIT_MAX: num({ default: 64, desc: 'executions (and carrier answers) that share one transaction at most; 1 gives each its own' }),
     GROUP_COMMIT_CONCURRENCY: num({ default: 2, desc: 'group-commit transactions of one kind in flight at once (PostgreSQL; the embedded database runs one)' }),
+    GROUP_COMMIT_SPILL: num({ default: 16, desc: 'units that must wait before another group-commit transaction of a kind starts beside a running one (1: whenever a slot is free)' }),
     STATUS_CACHE_ENTRIES: num({ default: 20_000, desc: 'final executions an instance remembers for status polls (0 = read every poll from the database)' }),
     BODY_LIMIT_BYTES: num({ default: 1_048_576 }),
     METRICS_TOKEN: str({ default: '', desc: 'when set, GET /metrics answers only requests with Authorization: Bearer <it> (Prometheus: authorization.credentials); empty leaves /metrics open, for a firewalled port' }),
@@ -56,7 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   if (!Number.isInteger(e.PRICING_CACHE_TTL_MS) || e.PRICING_CACHE_TTL_MS < 0 || e.PRICING_CACHE_TTL_MS > PRICING_CACHE_TTL_MS_MAX) {
     throw new Error(`invalid environment: PRICING_CACHE_TTL_MS must be 0–${PRICING_CACHE_TTL_MS_MAX}`);
   }
-  for (const [name, v, max] of [['GROUP_COMMIT_MAX', e.GROUP_COMMIT_MAX, 256], ['GROUP_COMMIT_CONCURRENCY', e.GROUP_COMMIT_CONCURRENCY, 64]] as const) {
+  for (const [name, v, max] of [['GROUP_COMMIT_MAX', e.GROUP_COMMIT_MAX, 256], ['GROUP_COMMIT_CONCURRENCY', e.GROUP_COMMIT_CONCURRENCY, 64], ['GROUP_COMMIT_SPILL', e.GROUP_COMMIT_SPILL, 256]] as const) {
     if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`invalid environment: ${name} must be 1–${max}`);
   }
   const database_url = e.DATABASE_URL.trim();
@@ -77,7 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     token_ttl_minutes: e.TOKEN_TTL_MINUTES,
     auth_cache_ttl_ms: e.AUTH_CACHE_TTL_MS,
     status_cache_entries: e.STATUS_CACHE_ENTRIES,
-    group_commit: { batch_max: e.GROUP_COMMIT_MAX, concurrency: e.GROUP_COMMIT_CONCURRENCY },
+    group_commit: { batch_max: e.GROUP_COMMIT_MAX, concurrency: e.GROUP_COMMIT_CONCURRENCY, spill_min: e.GROUP_COMMIT_SPILL },
     body_limit_bytes: e.BODY_LIMIT_BYTES,
     /** Undefined: /metrics is open (the operator keeps it off the public network). */
     metrics_token: e.METRICS_TOKEN || undefined,

@@ -8,10 +8,13 @@
  * readStatusBatch): there a batch is one read statement and no transaction, and the promises below
  * about commits do not apply — only that each poll's read starts after it was submitted.
  *
- * Batches form by themselves: a unit submitted while fewer than `concurrency` batches are running
- * starts one on the next turn of the event loop (so the units that arrived in the same turn go
- * together, and a lone request waits for nothing); units submitted while every slot is busy wait
- * and go together in the next batch. No timer, no added latency at low load.
+ * Batches form by themselves: a unit submitted while no batch is running starts one on the next
+ * turn of the event loop (so the units that arrived in the same turn go together, and a lone
+ * request waits for nothing); units submitted while a batch runs wait and go together in the next.
+ * A further batch starts beside a running one (up to `concurrency`) only once `spill_min` units
+ * wait: at moderate load a second transaction for one or two units costs its round trips and
+ * wake-ups for little, and the units do better joining the batch after the running one; under
+ * heavy load the queue is long and every slot works. No timer, no added latency at low load.
  *
  * What it promises the callers:
  *  - a unit's promise settles only after its batch's transaction has committed (or failed): an
@@ -34,6 +37,11 @@ export interface GroupCommitOptions {
   batch_max: number;
   /** Batches (transactions, connections) in flight at once; 1 on the embedded database. */
   concurrency: number;
+  /**
+   * Units that must be waiting before a batch starts beside one already running (1: whenever a
+   * slot is free). Below it they wait for the running batch to end and go together after it.
+   */
+  spill_min: number;
   /** Units waiting at most; beyond it `submit` refuses at once (the database is not keeping up). */
   queue_max: number;
 }
@@ -69,7 +77,7 @@ export class GroupCommit<I, O> {
     private readonly run: (items: readonly I[]) => Promise<readonly Outcome<O>[]>,
     private readonly o: GroupCommitOptions,
   ) {
-    if (!(o.batch_max >= 1 && o.concurrency >= 1 && o.queue_max >= 1)) throw new Error(`assertion: ${o.name}: bad group commit options`);
+    if (!(o.batch_max >= 1 && o.concurrency >= 1 && o.queue_max >= 1 && o.spill_min >= 1)) throw new Error(`assertion: ${o.name}: bad group commit options`);
   }
 
   submit(item: I): Promise<O> {
@@ -85,12 +93,18 @@ export class GroupCommit<I, O> {
     return this.queue.length;
   }
 
+  /** A batch may start now: a slot is free, and it is the only one or enough units wait to fill another. */
+  private mayStart(): boolean {
+    if (this.queue.length === 0 || this.running >= this.o.concurrency) return false;
+    return this.running === 0 || this.queue.length >= this.o.spill_min;
+  }
+
   private schedule(): void {
-    if (this.scheduled || this.running >= this.o.concurrency || this.queue.length === 0) return;
+    if (this.scheduled || !this.mayStart()) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      while (this.running < this.o.concurrency && this.queue.length > 0) {
+      while (this.mayStart()) {
         const batch = this.queue.splice(0, this.o.batch_max);
         this.running++;
         void this.execute(batch).finally(() => {

@@ -1,7 +1,8 @@
 /**
  * The group-commit primitive on its own (no database): batches form from what arrives together,
  * each unit gets its own outcome, a failed batch is run again unit by unit so a failure reaches
- * only its cause, the concurrency and queue bounds hold, and same-key units go in separate rounds.
+ * only its cause, the concurrency and queue bounds hold, a second batch waits for enough units, and
+ * same-key units go in separate rounds.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -31,7 +32,7 @@ function recorder(fn: (items: readonly number[]) => Promise<Outcome<number>[]> =
 describe('group commit', () => {
   it('puts the units submitted in one turn of the event loop in one batch, and answers each its own value', async () => {
     const r = recorder();
-    const g = new GroupCommit(r.run, { name: 't', batch_max: 64, concurrency: 1, queue_max: 100 });
+    const g = new GroupCommit(r.run, { name: 't', batch_max: 64, concurrency: 1, queue_max: 100, spill_min: 1 });
     const answers = await Promise.all([1, 2, 3, 4, 5].map((v) => g.submit(v)));
     assert.deepEqual(answers, [10, 20, 30, 40, 50]);
     assert.deepEqual(r.batches, [[1, 2, 3, 4, 5]]);
@@ -41,7 +42,7 @@ describe('group commit', () => {
 
   it('runs a lone unit at once, and gathers what arrives while every slot is busy into the next batch', async () => {
     const r = recorder();
-    const g = new GroupCommit(r.run, { name: 't', batch_max: 64, concurrency: 1, queue_max: 100 });
+    const g = new GroupCommit(r.run, { name: 't', batch_max: 64, concurrency: 1, queue_max: 100, spill_min: 1 });
     const first = g.submit(1);
     await tick(); // the first batch has started
     const later = [2, 3, 4].map((v) => g.submit(v));
@@ -51,7 +52,7 @@ describe('group commit', () => {
 
   it('never runs more batches at once than its concurrency, nor more units in one than batch_max', async () => {
     const r = recorder();
-    const g = new GroupCommit(r.run, { name: 't', batch_max: 3, concurrency: 2, queue_max: 100 });
+    const g = new GroupCommit(r.run, { name: 't', batch_max: 3, concurrency: 2, queue_max: 100, spill_min: 1 });
     const all = Array.from({ length: 20 }, (_, i) => g.submit(i));
     await Promise.all(all);
     assert.ok(r.most() <= 2, `at most 2 at once, saw ${r.most()}`);
@@ -59,9 +60,43 @@ describe('group commit', () => {
     assert.deepEqual(r.batches.flat().sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it('starts a batch beside a running one only once spill_min units wait; fewer go together after it', async () => {
+    let release!: () => void;
+    let gate = new Promise<void>((r) => (release = r));
+    const batches: number[][] = [];
+    const g = new GroupCommit(
+      async (items: readonly number[]) => {
+        batches.push([...items]);
+        if (items[0] === 1) await gate;
+        return items.map((v) => ({ ok: true as const, value: v }));
+      },
+      { name: 't', batch_max: 64, concurrency: 2, queue_max: 100, spill_min: 3 },
+    );
+    const first = g.submit(1);
+    await tick(); // 1 runs alone: a free slot and nothing running
+    const two = [g.submit(2), g.submit(3)];
+    await tick();
+    await tick();
+    assert.deepEqual(batches, [[1]], 'two waiting units do not open the second slot');
+    release();
+    assert.deepEqual(await Promise.all([first, ...two]), [1, 2, 3]);
+    assert.deepEqual(batches, [[1], [2, 3]], 'they went together once the running batch ended');
+
+    // Three waiting units (spill_min) do open the second slot while a batch runs.
+    batches.length = 0;
+    gate = new Promise<void>((r) => (release = r));
+    const again = g.submit(1);
+    await tick();
+    const three = [g.submit(4), g.submit(5), g.submit(6)];
+    assert.deepEqual(await Promise.all(three), [4, 5, 6]);
+    assert.deepEqual(batches, [[1], [4, 5, 6]], 'the second batch ran while the first still held its gate');
+    release();
+    assert.equal(await again, 1);
+  });
+
   it("gives a unit's own refusal to that unit only", async () => {
     const r = recorder(async (items) => items.map((v) => (v === 2 ? { ok: false, error: new Error('no 2') } : { ok: true, value: v })));
-    const g = new GroupCommit(r.run, { name: 't', batch_max: 64, concurrency: 1, queue_max: 100 });
+    const g = new GroupCommit(r.run, { name: 't', batch_max: 64, concurrency: 1, queue_max: 100, spill_min: 1 });
     const settled = await Promise.allSettled([1, 2, 3].map((v) => g.submit(v)));
     assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'fulfilled']);
     assert.equal(r.batches.length, 1);
@@ -73,7 +108,7 @@ describe('group commit', () => {
       if (items.includes(13)) throw new Error('13 broke the transaction');
       return items.map((v) => ({ ok: true, value: v }));
     });
-    const g = new GroupCommit(r.run, { name: 't', batch_max: 64, concurrency: 1, queue_max: 100 });
+    const g = new GroupCommit(r.run, { name: 't', batch_max: 64, concurrency: 1, queue_max: 100, spill_min: 1 });
     const settled = await Promise.allSettled([11, 12, 13, 14].map((v) => g.submit(v)));
     assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     assert.equal((settled[2] as PromiseRejectedResult).reason.message, '13 broke the transaction');
@@ -89,7 +124,7 @@ describe('group commit', () => {
         await gate;
         return items.map((v) => ({ ok: true as const, value: v }));
       },
-      { name: 't', batch_max: 1, concurrency: 1, queue_max: 2 },
+      { name: 't', batch_max: 1, concurrency: 1, queue_max: 2, spill_min: 1 },
     );
     const a = g.submit(1);
     await tick(); // 1 is running; 2 and 3 wait

@@ -24,6 +24,7 @@ type TxnInsert = typeof sandboxCarrierTxns.$inferInsert;
 export interface SandboxRecordOptions {
   batch_max: number;
   concurrency: number;
+  spill_min: number;
 }
 
 export class SandboxMomo implements CarrierConnector {
@@ -42,13 +43,14 @@ export class SandboxMomo implements CarrierConnector {
     private readonly clock: Clock,
     /** Multiplies every scenario delay (SANDBOX_TIME_SCALE): demos and black-box tests run faster. */
     private readonly time_scale = 1,
-    batching: SandboxRecordOptions = { batch_max: 64, concurrency: 2 },
+    batching: SandboxRecordOptions = { batch_max: 64, concurrency: 2, spill_min: 1 },
   ) {
     if (!(time_scale > 0)) throw new Error('assertion: SANDBOX_TIME_SCALE must be positive');
     this.records = new GroupCommit((rows) => this.insertBatch(rows), {
       name: 'sandbox carrier records',
       batch_max: batching.batch_max,
       concurrency: database.kind === 'pglite' ? 1 : batching.concurrency,
+      spill_min: batching.spill_min,
       queue_max: 10_000,
     });
   }

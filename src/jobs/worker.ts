@@ -3,7 +3,7 @@
  *  - queued jobs (webhook deliveries, sandbox carrier callbacks): claimed with SKIP LOCKED, leased,
  *    retried with backoff, bounded by max_attempts, surviving restarts (an expired lease re-queues);
  *  - sweeps on a schedule: reconciliation (executions due a carrier check), session expiry, stale
- *    rate-limit windows, job-table pruning — each claims or updates rows so two instances never
+ *    rate-limit windows and status watches, job-table pruning — each claims or updates rows so two instances never
  *    do the same item twice.
  * Time comes from the injected clock; tests call `runOnce()` instead of starting the timer.
  */
@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Services } from '../services/index.js';
 import { expireSessions } from '../store/sessions.js';
 import { buryJob, claimJobs, finishJob, type JobRow, pruneJobs, recoverExpiredLeases, retryJob } from '../store/jobs.js';
+import { deleteExpiredWatches } from '../store/status-watches.js';
 import { reconcileDue } from './reconcile.js';
 
 export interface JobOutcome {
@@ -59,6 +60,7 @@ export class Worker {
       { name: 'recover-leases', every_ms: 15_000, run: () => recoverExpiredLeases(db(), now()) },
       { name: 'expire-sessions', every_ms: 30_000, run: () => expireSessions(db(), now(), 500) },
       { name: 'rate-limit-sweep', every_ms: 60_000, run: () => s.limiter.sweep() },
+      { name: 'status-watch-sweep', every_ms: 60_000, run: () => deleteExpiredWatches(db(), now()) },
       { name: 'prune-jobs', every_ms: 60 * 60_000, run: () => pruneJobs(db(), new Date(now().getTime() - 7 * DAY_MS), 1_000) },
     ];
   }

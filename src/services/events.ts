@@ -2,8 +2,10 @@
  * Execution status changes, delivered to whoever waits on them (realtime streams) on every
  * instance. The change is announced with pg_notify inside the transaction that makes it, so it is
  * delivered only once committed — on PostgreSQL to every instance's LISTEN connection, on PGlite
- * in-process. Streams also re-read on a slow timer, so a notice lost while a listener reconnects
- * only delays an update.
+ * in-process. Only watched executions are announced — those a realtime key was issued for, until
+ * it expires (store/status-watches.ts): nobody else listens, and a notifying commit waits on every
+ * other one. Streams also re-read on a slow timer, so a notice lost while a listener reconnects (or
+ * a change that raced the key's issue) only delays an update.
  */
 import { sql } from 'drizzle-orm';
 import pg from 'pg';

@@ -7,6 +7,7 @@ import { SOURCE_TYPES } from '../domain/enums.js';
 import { invalid } from '../domain/errors.js';
 import { eventsAfter, type EventRow, findExecutionByReference } from '../store/executions.js';
 import { findSession } from '../store/sessions.js';
+import { watchStatus } from '../store/status-watches.js';
 import type { AuthContext } from './auth.js';
 import type { Services } from './index.js';
 
@@ -25,10 +26,16 @@ export async function issueCollectionKey(
   if (session.source_type !== body.source_type) {
     throw invalid(['body', 'source_type'], `session ${session.id} is for an ${session.source_type}, not an ${body.source_type}`, 'value_error.mismatch');
   }
-  const access_token = s.auth.signRealtime(
-    { merchant_id: auth.merchant_id, session_id: session.id, operation_type: 'COLLECTION', reference_id: body.reference_id.toLowerCase() },
-    REALTIME_KEY_TTL_S,
-  );
+  const reference_id = body.reference_id.toLowerCase();
+  // From now until the key expires, the collection's changes are announced to the streams (the
+  // execution may not exist yet: keys are usually asked for before paying).
+  await watchStatus(s.ctx.database.db, {
+    merchant_id: auth.merchant_id,
+    operation_type: 'COLLECTION',
+    reference_id,
+    expires_at: new Date(s.ctx.clock.now().getTime() + REALTIME_KEY_TTL_S * 1000),
+  });
+  const access_token = s.auth.signRealtime({ merchant_id: auth.merchant_id, session_id: session.id, operation_type: 'COLLECTION', reference_id }, REALTIME_KEY_TTL_S);
   return { access_token, expires_in: REALTIME_KEY_TTL_S };
 }
 

@@ -188,6 +188,16 @@ export interface SourceClaim {
  */
 const NOTICES_PER_NOTIFY = 40;
 
+/**
+ * Only watched executions are announced: those a realtime key was issued for, until it expires
+ * (store/status-watches.ts). Announcing every change made notifying commits wait for each other
+ * (one database-wide lock, held across the WAL flush). No watched row, no pg_notify at all: the
+ * grouped select over none has no group. Expiry is judged at the change's own time (the app's clock).
+ */
+const watched = (row: string, at: string) =>
+  sql.raw(`exists (select 1 from status_watches w where w.merchant_id = ${row}.merchant_id and w.operation_type = ${row}.operation_type
+                   and w.reference_id = ${row}.reference_id and w.expires_at > ${at})`);
+
 /** Columns a new execution may leave out, with the values the table's defaults give them (created_at/updated_at are always given). */
 const EXECUTION_DEFAULTS: Partial<NewExecution> = {
   fee_bearer: 'PAYER',
@@ -278,7 +288,7 @@ export async function startExecutions(ex: Executor, starts: readonly NewStart[],
         ), n as (
           select pg_notify(${p('channel')}, json_agg(json_build_object('merchant_id', g.merchant_id, 'operation_type', g.operation_type,
                                                                    'reference_id', g.reference_id, 'status', g.status))::text)
-          from (select e.*, (row_number() over () - 1) / ${sql.raw(String(NOTICES_PER_NOTIFY))} as chunk from e) g group by g.chunk
+          from (select e.*, (row_number() over () - 1) / ${sql.raw(String(NOTICES_PER_NOTIFY))} as chunk from e where ${watched('e', 'e.created_at')}) g group by g.chunk
         )
         select x._ord, e.id,
                coalesce(x._src_id in (select id from src), false) as _src_claimed,
@@ -413,7 +423,7 @@ export async function moveExecutions(ex: Executor, moves: readonly Move[], chann
         ), n as (
           select pg_notify(${p('channel')}, json_agg(json_build_object('merchant_id', g.merchant_id, 'operation_type', g.operation_type,
                                                                    'reference_id', g.reference_id, 'status', g.status))::text)
-          from (select m.*, (row_number() over () - 1) / ${sql.raw(String(NOTICES_PER_NOTIFY))} as chunk from m) g group by g.chunk
+          from (select m.*, (row_number() over () - 1) / ${sql.raw(String(NOTICES_PER_NOTIFY))} as chunk from m where ${watched('m', 'm.updated_at')}) g group by g.chunk
         )
         select m.id, coalesce(m.source_id in (select id from src), false) as _source_moved, (select count(*) from n)::int as _notified from m`;
   });

@@ -1,6 +1,7 @@
 /**
  * Realtime status: a key scoped to one checkout session and reference_id opens a Server-Sent
- * Events stream that delivers PENDING → PROCESSING → COMPLETED and closes on the final state.
+ * Events stream that delivers PENDING → PROCESSING → COMPLETED and closes on the final state. Only
+ * executions with a key are announced.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -64,6 +65,36 @@ for (const backend of backends()) {
       assert.ok(executed);
       assert.deepEqual(events.map((e) => e.status), ['PENDING', 'PROCESSING', 'COMPLETED']);
       assert.equal((events[2] as any).reference_id, ref);
+    });
+
+    it('announces the changes of watched collections only: a realtime key starts the watch', async () => {
+      const m = await h.merchant();
+      const inv = await publishedInvoice(m);
+      const account = await paymentAccount(m, { number: msisdn('000') });
+      const hub = h.server.services.hub;
+      const heard = (ref: string) => {
+        const statuses: string[] = [];
+        const stop = hub.subscribe({ merchant_id: m.merchant_id, operation_type: 'COLLECTION', reference_id: ref }, (n) => statuses.push(n.status))!;
+        return { statuses, stop };
+      };
+      // Without a key: the collection completes and nothing is announced (no pg_notify at all).
+      const quiet = randomUUID();
+      const q = heard(quiet);
+      assert.equal(ok(await collect(m, await checkoutSession(m, inv), account, 'USD', quiet)).status, 'COMPLETED');
+      // With a key: its changes are announced, delivered through the database's notifications.
+      const inv2 = await publishedInvoice(m);
+      const session_id = await checkoutSession(m, inv2);
+      const loud = randomUUID();
+      const l = heard(loud);
+      ok(await m.api.post('/v1/realtime-keys/collection', { session_id, source_type: 'INVOICE', reference_id: loud }));
+      assert.equal(ok(await collect(m, session_id, account, 'USD', loud)).status, 'COMPLETED');
+      const deadline = Date.now() + 5_000;
+      while (!l.statuses.includes('COMPLETED') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(l.statuses, ['PENDING', 'COMPLETED']);
+      // Every notice of the first was sent before the second's (one listener, in commit order).
+      assert.deepEqual(q.statuses, []);
+      q.stop();
+      l.stop();
     });
 
     it('refuses keys for other sessions and other references, and access tokens as keys', async () => {

@@ -3,8 +3,8 @@
  *  - queued jobs (webhook deliveries, sandbox carrier callbacks): claimed with SKIP LOCKED, leased,
  *    retried with backoff, bounded by max_attempts, surviving restarts (an expired lease re-queues);
  *  - sweeps on a schedule: reconciliation (executions due a carrier check), session expiry, stale
- *    rate-limit windows and status watches, job-table pruning — each claims or updates rows so two instances never
- *    do the same item twice.
+ *    rate-limit windows and status watches, job-table pruning — each claims or updates rows so two
+ *    instances never do the same item twice.
  * Time comes from the injected clock; tests call `runOnce()` instead of starting the timer.
  */
 import { randomUUID } from 'node:crypto';

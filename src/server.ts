@@ -106,11 +106,6 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
   const useDbCounters = config.rate_limit.store === 'postgres' || (config.rate_limit.store === 'auto' && database.kind === 'postgres');
   const limiter = new RateLimiter(useDbCounters ? new PostgresCounterStore(database) : new MemoryCounterStore(), ctx.clock, config.rate_limit);
   const book = new AccountBook();
-  const connectors: Partial<Record<Gateway, CarrierConnector>> = {
-    PAWAPAY: config.pawapay ? new PawapayConnector({ ...config.pawapay, clock: ctx.clock, log }) : new SandboxMomo(database, ctx.clock, config.sandbox.time_scale, config.group_commit),
-    STRIPE: new SandboxCard(database, ctx.clock),
-  };
-  const carriers = { for: (g: Gateway) => connectors[g] };
   // Group commit (store/group-commit.ts): the embedded database has one connection, so one batch at a time.
   const group = (name: string) => ({
     name,
@@ -119,6 +114,13 @@ export async function openServices(config: Config, opts: ServerOptions = {}): Pr
     spill_min: config.group_commit.spill_min,
     queue_max: GROUP_COMMIT_QUEUE_MAX,
   });
+  const connectors: Partial<Record<Gateway, CarrierConnector>> = {
+    PAWAPAY: config.pawapay
+      ? new PawapayConnector({ ...config.pawapay, clock: ctx.clock, log })
+      : new SandboxMomo(database, ctx.clock, config.sandbox.time_scale, group('sandbox carrier records')),
+    STRIPE: new SandboxCard(database, ctx.clock),
+  };
+  const carriers = { for: (g: Gateway) => connectors[g] };
   const finals = new FinalExecutions(ctx.config.status_cache_entries);
   // A settled execution is remembered as it commits: the client's next poll needs no round trip.
   const settlement: SettlementDeps = { ctx, carriers, book, applies: undefined as never, onStatusChange: (row) => finals.note(row) };

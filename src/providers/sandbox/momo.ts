@@ -12,20 +12,13 @@ import { sandboxCarrierTxns } from '../../store/schema.js';
 import { type CarrierCallback, type CarrierConnector, type CarrierOperation, type CarrierRequest, type CarrierResult, CarrierUnavailable } from '../types.js';
 import { enqueueJob } from '../../store/jobs.js';
 import { insertRecords } from '../../store/statement.js';
-import { GroupCommit, type Outcome } from '../../store/group-commit.js';
+import { GroupCommit, type GroupCommitOptions, type Outcome } from '../../store/group-commit.js';
 
 export const SANDBOX_CALLBACK_QUEUE = 'sandbox.callback';
 import { FAILURE_MESSAGES, momoScenario } from './scenarios.js';
 
 type TxnRow = typeof sandboxCarrierTxns.$inferSelect;
 type TxnInsert = typeof sandboxCarrierTxns.$inferInsert;
-
-/** How the carrier's records are written: one insert for the requests that arrive together. */
-export interface SandboxRecordOptions {
-  batch_max: number;
-  concurrency: number;
-  spill_min: number;
-}
 
 export class SandboxMomo implements CarrierConnector {
   readonly gateway = 'PAWAPAY' as const;
@@ -42,17 +35,12 @@ export class SandboxMomo implements CarrierConnector {
     private readonly database: Database,
     private readonly clock: Clock,
     /** Multiplies every scenario delay (SANDBOX_TIME_SCALE): demos and black-box tests run faster. */
-    private readonly time_scale = 1,
-    batching: SandboxRecordOptions = { batch_max: 64, concurrency: 2, spill_min: 1 },
+    private readonly time_scale: number,
+    /** How the records are batched: the server's group-commit settings, like its own stages. */
+    batching: GroupCommitOptions,
   ) {
     if (!(time_scale > 0)) throw new Error('assertion: SANDBOX_TIME_SCALE must be positive');
-    this.records = new GroupCommit((rows) => this.insertBatch(rows), {
-      name: 'sandbox carrier records',
-      batch_max: batching.batch_max,
-      concurrency: database.kind === 'pglite' ? 1 : batching.concurrency,
-      spill_min: batching.spill_min,
-      queue_max: 10_000,
-    });
+    this.records = new GroupCommit((rows) => this.insertBatch(rows), batching);
   }
 
   /** Insert the records of one batch; a key already known (a retry, or twice in the batch) answers its existing record. */

@@ -9,9 +9,9 @@
  * so the per-connection context pairs them).
  */
 import autocannon from 'autocannon';
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { CpuPerRequest } from './cpu.js';
+import { requestBytes, WirePool } from './wire.js';
 
 export interface Req {
   method: 'GET' | 'POST';
@@ -156,49 +156,47 @@ export interface PacedOptions {
   duration_s: number;
   next: () => Req | undefined;
   onResponse?: (status: number, body: string) => void;
-  /** Cap on requests in flight (beyond it the sender waits: the server is not keeping up). */
+  /** Connections at most, so requests in flight at most (beyond it a due request waits for one: the server is not keeping up). */
   inflight_max?: number;
 }
+
+/** Connections the paced sender opens before its clock starts (more open as needed, up to inflight_max). */
+const PACED_WARM_CONNECTIONS = 32;
 
 /**
  * Open loop at `rate` requests/s, evenly spaced (autocannon's overallRate sends each second's
  * budget as a burst at the start of the second, so its latency is that of a full-speed burst).
  * Latency counts from the moment a request was due, so a sender that falls behind shows it.
+ * Requests go out through the lean wire client (wire.ts), so the sender takes little of the CPU
+ * the server and PostgreSQL share with it.
  */
 export async function paced(o: PacedOptions): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: o.inflight_max ?? 256 });
-  const base = new URL(o.url);
+  const inflight_max = o.inflight_max ?? 256;
+  const pool = new WirePool(o.url, inflight_max);
+  await pool.warm(Math.min(PACED_WARM_CONNECTIONS, inflight_max));
   const samples: number[] = [];
   const status: Record<string, number> = {};
   let errors = 0;
   let exhausted = false;
-  const inflight = new Set<Promise<void>>();
+  let inflight = 0;
+  let drained: (() => void) | undefined;
   const interval_ms = 1000 / o.rate;
   const start = performance.now();
   const end = start + o.duration_s * 1000;
   let i = 0;
-  const send = (r: Req, due: number) =>
-    new Promise<void>((resolve) => {
-      const req = http.request(
-        { host: base.hostname, port: base.port, method: r.method, path: r.path, agent, headers: { ...(r.headers ?? {}), ...(r.body ? { 'content-length': Buffer.byteLength(r.body) } : {}) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            samples.push(performance.now() - due);
-            status[res.statusCode ?? 0] = (status[res.statusCode ?? 0] ?? 0) + 1;
-            o.onResponse?.(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-      if (r.body) req.write(r.body);
-      req.end();
+  const send = (r: Req, due: number) => {
+    inflight++;
+    pool.request(requestBytes(pool.hostHeader, r)).then(
+      (a) => {
+        samples.push(performance.now() - due);
+        status[a.status] = (status[a.status] ?? 0) + 1;
+        o.onResponse?.(a.status, a.body);
+      },
+      () => errors++,
+    ).finally(() => {
+      if (--inflight === 0) drained?.();
     });
+  };
   for (;;) {
     const now = performance.now();
     if (now >= end) break;
@@ -208,18 +206,16 @@ export async function paced(o: PacedOptions): Promise<LoadResult> {
         exhausted = true;
         break;
       }
-      const p = send(r, start + i * interval_ms);
-      inflight.add(p);
-      void p.then(() => inflight.delete(p));
+      send(r, start + i * interval_ms);
       i++;
     }
     if (exhausted) break;
     const wait = start + i * interval_ms - performance.now();
     await new Promise((r) => setTimeout(r, Math.max(0, Math.min(wait, 50))));
   }
-  await Promise.all(inflight);
+  if (inflight > 0) await new Promise<void>((r) => (drained = r));
   const duration_s = (performance.now() - start) / 1000;
-  agent.destroy();
+  pool.close();
   const ok = Object.entries(status)
     .filter(([k]) => k.startsWith('2'))
     .reduce((a, [, v]) => a + v, 0);
@@ -232,7 +228,7 @@ export async function paced(o: PacedOptions): Promise<LoadResult> {
     errors,
     timeouts: 0,
     latency: summarize(samples),
-    connections: o.inflight_max ?? 256,
+    connections: inflight_max,
     rate: o.rate,
     exhausted,
   };

@@ -11,7 +11,7 @@
  * one hot wallet, latency at half rate), growth (p50 with ~10^3 and ~10^6 postings), embedded (PGlite).
  * README "Performance, scale-out and reliability" lists every knob.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -465,13 +465,26 @@ async function embedded(o: Options, out: Record<string, unknown>, f: Figures, ch
   }
 }
 
+/** The commit the figures belong to, and whether the working tree differed from it (a kept run names its code). */
+function codeVersion(): { commit: string | null; dirty: boolean | null } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return { commit: null, dirty: null }; // not a git checkout (an exported tree)
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
   const o = options(process.argv.slice(2), process.env);
   const started_at = new Date();
+  const code = codeVersion();
   const results: Record<string, unknown> = {
     started_at: started_at.toISOString(),
+    code,
     options: { ...o, only: [...o.only] },
     machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, loadavg_start: loadavg(), node: process.version },
   };
@@ -531,7 +544,7 @@ async function main() {
     : '';
   const la = loadavg().map((x) => x.toFixed(1)).join(' ');
   process.stdout.write(
-    `\nDollr bench — ${o.seconds} s per measurement, ${o.connections} connections, ${cpus().length} cores, load average ${la}\n\n` +
+    `\nDollr bench at ${code.commit?.slice(0, 7) ?? 'an unknown commit'}${code.dirty ? ' (with uncommitted changes)' : ''} — ${o.seconds} s per measurement, ${o.connections} connections, ${cpus().length} cores, load average ${la}\n\n` +
       table(rows) +
       '\n\nGoals (issue #8):\n' +
       goalLines(g) +

@@ -11,7 +11,7 @@
 import autocannon from 'autocannon';
 import { performance } from 'node:perf_hooks';
 import type { CpuPerRequest } from './cpu.js';
-import { requestBytes, WirePool } from './wire.js';
+import { AnswerTimeout, requestBytes, WirePool } from './wire.js';
 
 export interface Req {
   method: 'GET' | 'POST';
@@ -177,6 +177,7 @@ export async function paced(o: PacedOptions): Promise<LoadResult> {
   const samples: number[] = [];
   const status: Record<string, number> = {};
   let errors = 0;
+  let timeouts = 0;
   let exhausted = false;
   let inflight = 0;
   let drained: (() => void) | undefined;
@@ -192,7 +193,7 @@ export async function paced(o: PacedOptions): Promise<LoadResult> {
         status[a.status] = (status[a.status] ?? 0) + 1;
         o.onResponse?.(a.status, a.body);
       },
-      () => errors++,
+      (err: unknown) => (err instanceof AnswerTimeout ? timeouts++ : errors++),
     ).finally(() => {
       if (--inflight === 0) drained?.();
     });
@@ -226,7 +227,7 @@ export async function paced(o: PacedOptions): Promise<LoadResult> {
     duration_s: round1(duration_s),
     status,
     errors,
-    timeouts: 0,
+    timeouts,
     latency: summarize(samples),
     connections: inflight_max,
     rate: o.rate,

@@ -11,6 +11,8 @@
  */
 import net from 'node:net';
 
+/** An answer not whole within this is a timeout: its connection is closed (autocannon's limit too). */
+const ANSWER_TIMEOUT_MS = 30_000;
 /** Bytes of response headers at most: beyond it the answer is refused as malformed. */
 const HEADER_BYTES_MAX = 16 * 1024;
 const HEADER_END = Buffer.from('\r\n\r\n');
@@ -70,16 +72,30 @@ export function parseAnswer(buf: Buffer): { answer: WireAnswer; used: number; cl
 
 type Pending = { resolve: (a: WireAnswer) => void; reject: (e: Error) => void };
 
+/** A request that got no whole answer in time (its connection is closed). */
+export class AnswerTimeout extends Error {
+  constructor(timeout_ms: number) {
+    super(`no answer within ${timeout_ms} ms`);
+    this.name = 'AnswerTimeout';
+  }
+}
+
 /** One keep-alive connection with at most one request in flight. */
 class WireConnection {
   private readonly socket: net.Socket;
   private buf: Buffer = Buffer.alloc(0);
   private pending: Pending | undefined;
+  private timer: NodeJS.Timeout | undefined;
   /** Set once it can carry no more requests (closed, failed, or the server asked to close). */
   dead = false;
   readonly ready: Promise<void>;
 
-  constructor(host: string, port: number, private readonly onFree: (c: WireConnection) => void) {
+  constructor(
+    host: string,
+    port: number,
+    private readonly timeout_ms: number,
+    private readonly onFree: (c: WireConnection) => void,
+  ) {
     this.socket = net.connect({ host, port, noDelay: true });
     this.ready = new Promise((resolve, reject) => {
       this.socket.once('connect', () => resolve());
@@ -95,6 +111,7 @@ class WireConnection {
     if (this.dead || this.pending) return Promise.reject(new Error('assertion: send on a busy or dead connection'));
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
+      this.timer = setTimeout(() => this.fail(new AnswerTimeout(this.timeout_ms)), this.timeout_ms);
       this.socket.write(bytes);
     });
   }
@@ -121,6 +138,7 @@ class WireConnection {
     }
     this.buf = Buffer.alloc(0);
     this.pending = undefined;
+    clearTimeout(this.timer);
     if (parsed.close) this.close();
     p.resolve(parsed.answer);
     this.onFree(this); // a connection the server closed leaves the pool there
@@ -129,6 +147,7 @@ class WireConnection {
   private fail(err: Error): void {
     const p = this.pending;
     this.pending = undefined;
+    clearTimeout(this.timer);
     if (!this.dead) this.close();
     p?.reject(err);
   }
@@ -147,7 +166,11 @@ export class WirePool {
   private readonly port: number;
   readonly hostHeader: string;
 
-  constructor(url: string, private readonly max: number) {
+  constructor(
+    url: string,
+    private readonly max: number,
+    private readonly answer_timeout_ms = ANSWER_TIMEOUT_MS,
+  ) {
     const u = new URL(url);
     if (u.protocol !== 'http:') throw new Error(`wire client speaks plain http, not ${u.protocol}`);
     this.host = u.hostname;
@@ -180,7 +203,7 @@ export class WirePool {
 
   private open(): WireConnection {
     this.count++;
-    return new WireConnection(this.host, this.port, (free) => this.release(free));
+    return new WireConnection(this.host, this.port, this.answer_timeout_ms, (free) => this.release(free));
   }
 
   private sendOn(c: WireConnection, bytes: Buffer): Promise<WireAnswer> {

@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { paced } from '../../bench/lib/load.js';
-import { parseAnswer, requestBytes, WirePool } from '../../bench/lib/wire.js';
+import { AnswerTimeout, parseAnswer, requestBytes, WirePool } from '../../bench/lib/wire.js';
 
 describe('wire client', () => {
   it('writes one request with Host, the headers and the byte length of a UTF-8 body', () => {
@@ -91,6 +91,28 @@ describe('paced sender over the wire client', () => {
     const r = await paced({ url: brokenUrl, rate: 200, duration_s: 0.2, inflight_max: 2, next: () => (n++ < 1000 ? { method: 'GET', path: '/' } : undefined) });
     assert.equal(r.responses, 0);
     assert.ok(r.errors >= 35, `every request failed on its own (${r.errors})`);
+  });
+
+  it('gives up on an answer that does not come in time, and the next request gets a fresh connection', async () => {
+    const silent = net.createServer(() => {}); // accepts, reads, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const silentUrl = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    const pool = new WirePool(silentUrl, 1, 100);
+    try {
+      const started = Date.now();
+      await assert.rejects(pool.request(requestBytes(pool.hostHeader, { method: 'GET', path: '/' })), AnswerTimeout);
+      assert.ok(Date.now() - started >= 90);
+      await assert.rejects(pool.request(requestBytes(pool.hostHeader, { method: 'GET', path: '/' })), AnswerTimeout);
+    } finally {
+      pool.close();
+      silent.close();
+    }
+    const ok = new WirePool(url, 1, 100);
+    try {
+      assert.equal((await ok.request(requestBytes(ok.hostHeader, { method: 'GET', path: '/r/1' }))).status, 200);
+    } finally {
+      ok.close();
+    }
   });
 
   it('queues a request when every connection is busy, and it still gets its answer', async () => {

@@ -112,8 +112,9 @@ export interface PgbenchPacedResult extends PgbenchPacedRun {
  * transaction from its log. What the database alone does for the same durable work at the rate the
  * server was measured at — at each of `clients` (connections, each running its transactions one
  * after another), the lowest p99 kept, as the other pgbench rows keep their best client count: too
- * few clients and one slow commit holds up the schedule, too many and pgbench's own two threads
- * juggling them add the tail (today: 8 clients p99 45 ms, 64 clients 1,580 ms at 695/s).
+ * few clients and one slow commit holds up the schedule, too many and their 64 backends (served by
+ * pgbench's two threads) contend for two vCPUs and make the tail (2026-12-02 at 695/s: 8 clients p99 45 ms, 16 clients 114 ms, 64
+ * clients 1,580 ms).
  */
 export async function pgbenchPaced(o: Omit<ScriptRun, 'clients'> & { rate: number; clients: readonly number[] }): Promise<PgbenchPacedResult> {
   const runs: PgbenchPacedRun[] = [];
@@ -122,6 +123,8 @@ export async function pgbenchPaced(o: Omit<ScriptRun, 'clients'> & { rate: numbe
   const best = runs.reduce((a, b) => (b.latency.p99_ms < a.latency.p99_ms ? b : a));
   return { ...best, runs };
 }
+
+/** One paced run at one client count. */
 async function pgbenchPacedOnce(o: ScriptRun & { rate: number }): Promise<PgbenchPacedRun> {
   const dir = mkdtempSync(join(tmpdir(), 'dollr-pgbench-log-'));
   try {

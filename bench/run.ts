@@ -25,7 +25,7 @@ import { freePort, loadEnv, REPO_ROOT, type ServerProcess, startServerProcess } 
 import { answeredNote, countPostings, loadLedgerHistory, prepareFeed, verifyCollections, type LedgerCheck } from './lib/collections.js';
 import { cpuMeter } from './lib/cpu.js';
 import { cannon, type LoadResult, paced, type Req } from './lib/load.js';
-import { createPgbenchSchema, pgbench, pgbenchPaced, type PgbenchResult } from './lib/pgbench.js';
+import { createPgbenchSchema, pgbench, pgbenchPaced, type PgbenchPacedResult, type PgbenchResult } from './lib/pgbench.js';
 import { type Figures, goalLines, goals, loadRow, P99_GOAL_MS, pgbenchPacedRow, pgbenchRow, table } from './lib/report.js';
 
 const BENCH_DIR = fileURLToPath(new URL('./', import.meta.url));
@@ -323,7 +323,7 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
     f.half = await pacedMetered(server.url, server.child.pid!, rate, feedB.next, feedB.onResponse);
     // Not a goal of #8, but what an operator asks next: at which rate does p99 < 25 ms hold? Halve
     // the paced rate until it does (at most three more runs, down to 1/16 of the best).
-    const lower: { fraction: string; r: LoadResult; answered: Record<string, number> }[] = [];
+    const lower: { fraction: string; r: LoadResult; answered: Record<string, number>; pgbench?: PgbenchPacedResult }[] = [];
     const acked = new Map([...feedA.acked, ...feedB.acked]);
     for (let div = 4; div <= 16 && (lower.at(-1)?.r ?? f.half).latency.p99_ms >= P99_GOAL_MS; div *= 2) {
       const lowRate = Math.max(1, Math.floor(f.exec.ok_rps / div));
@@ -333,7 +333,7 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
       for (const [ref, status] of feed.acked) acked.set(ref, status);
       lower.push({ fraction: `1/${div}`, r, answered: feed.answered });
     }
-    f.lowerRates = lower.map((x) => ({ fraction: x.fraction, r: x.r }));
+    f.lowerRates = lower;
     // The machine's own figure for (4): the database alone doing a collection's durable work (its
     // three commits) at the same rate, paced by pgbench, while the server sits idle.
     const pgbenchUrl = withDatabase(pgServer.url, PGBENCH_DB);
@@ -345,7 +345,7 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
     const pgPaced = { bin: pgServer.bin, port: pgServer.port, database: PGBENCH_DB, script: 'collection.sql', seconds: o.seconds, merchants: o.merchants };
     f.halfPgbench = await pgbenchPaced({ ...pgPaced, rate, clients: HALF_PGBENCH_CLIENTS });
     // The same below half, where the server was paced there: does the database alone hold 25 ms?
-    for (const x of f.lowerRates) {
+    for (const x of lower) {
       log(`api: (4) baseline: pgbench collection-shaped paced at ${x.fraction} of (2), ${x.r.rate}/s, ${f.halfPgbench.clients} clients`);
       x.pgbench = await pgbenchPaced({ ...pgPaced, rate: x.r.rate!, clients: [f.halfPgbench.clients] });
     }
@@ -364,7 +364,7 @@ async function api(o: Options, pgServer: Awaited<ReturnType<typeof startTempPost
     out.half_rate = {
       autocannon_overall_rate: { ...halfCannon, answered: feedA.answered },
       paced: { ...f.half, answered: feedB.answered },
-      lower_rates: lower.map((x, k) => ({ fraction: x.fraction, ...x.r, answered: x.answered, pgbench_collection_shaped_same_rate: f.lowerRates![k]!.pgbench })),
+      lower_rates: lower.map((x) => ({ fraction: x.fraction, ...x.r, answered: x.answered, pgbench_collection_shaped_same_rate: x.pgbench })),
       pgbench_collection_shaped_same_rate: f.halfPgbench,
       fastify_echo_post_same_rate: f.halfEcho,
       ledger_check: checks.half_rate,
